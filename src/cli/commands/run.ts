@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { createLogger } from "../../log.js";
+import { kernelBridge } from "../../sensor/kernel/index.js";
+import { Sensor } from "../../sensor/sensor.js";
+import { JsonLinesSink } from "../../sensor/sinks/index.js";
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("start the sensor: watch the host and stream events as JSON lines")
+    .option("-o, --output <file>", "append events to FILE instead of stdout")
+    .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
+    .action(async (opts: { output?: string; logLevel: string }) => {
+      const logger = createLogger(opts.logLevel);
+      const sensor = new Sensor({ bridge: kernelBridge(), sinks: [new JsonLinesSink(opts.output)], logger });
+      try {
+        await sensor.start();
+      } catch (err) {
+        logger.error({ err }, `sensor cannot start: ${(err as Error).message}`);
+        process.exitCode = 1;
+        await sensor.stop().catch(() => undefined);
+        return;
+      }
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, "stopping");
+        const stats = await sensor.stop();
+        logger.info({ ...stats, lostRecords: Number(stats.lostRecords) }, "sensor stopped");
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+}

@@ -1,0 +1,110 @@
+import type { Logger } from "../log.js";
+import { Enricher, WallClock } from "./enrich/index.js";
+import { cgroup2MountPoint } from "./host/index.js";
+import {
+  DEFAULT_SOURCE_OPTIONS,
+  type KernelBridge,
+  KernelSource,
+  type KernelSourceOptions,
+  type PreflightReport,
+  preflight,
+  RecordDecoder,
+} from "./kernel/index.js";
+import type { Sink } from "./sinks/index.js";
+import { HostState } from "./state/index.js";
+
+export interface SensorOptions {
+  bridge: KernelBridge;
+  sinks: Sink[];
+  logger: Logger;
+  source?: Partial<KernelSourceOptions>;
+  procRoot?: string;
+}
+
+export interface SensorStatistics {
+  uptimeMs: number;
+  records: number;
+  decodeErrors: Record<string, number>;
+  lostRecords: bigint;
+  events: Record<string, number>;
+  processes: number;
+  sinks: { written: number; dropped: number }[];
+}
+
+/**
+ * The pipeline: kernel → decode → state → enrich → sinks. One batch from the kernel is carried
+ * through every stage before the next is taken, so stages need no locks and see events in order.
+ */
+export class Sensor {
+  readonly state = new HostState();
+  readonly decoder = new RecordDecoder();
+  private readonly source: KernelSource;
+  private readonly clock: WallClock;
+  private readonly enricher: Enricher;
+  private readonly events: Record<string, number> = {};
+  private startedAt = 0;
+  private clockTimer: NodeJS.Timeout | undefined;
+  report: PreflightReport | undefined;
+
+  constructor(private readonly options: SensorOptions) {
+    this.source = new KernelSource(options.bridge, { ...DEFAULT_SOURCE_OPTIONS, ...options.source });
+    this.clock = new WallClock(() => options.bridge.clocks());
+    this.enricher = new Enricher(this.state.processes, this.clock);
+  }
+
+  async start(): Promise<void> {
+    const { logger, bridge } = this.options;
+    const report = preflight(bridge);
+    this.report = report;
+    for (const m of report.mounts) {
+      if (m.state === "mounted") logger.info({ fsType: m.fsType, target: m.target }, "mounted filesystem");
+      if (m.state === "failed")
+        logger.warn({ fsType: m.fsType, target: m.target, err: m.error }, "could not mount filesystem");
+    }
+    const failed = report.checks.filter((c) => c.status === "fail");
+    if (failed.length > 0) {
+      throw new Error(failed.map((c) => `${c.name}: ${c.detail ?? c.value}`).join("; "));
+    }
+    logger.info({ kernel: report.kernelRelease, enforcement: report.enforcement }, "preflight passed");
+
+    // Attach before reading /proc so that a process starting meanwhile is caught by one or the other.
+    this.source.attach();
+    const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
+    this.source.drain((batch) => this.onBatch(batch));
+    this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
+    this.startedAt = Date.now();
+    logger.info({ processes: seeded }, "sensor started");
+  }
+
+  private onBatch(batch: Buffer): void {
+    this.decoder.decodeBatch(batch, (record) => {
+      const actor = this.state.apply(record);
+      const event = this.enricher.event(record, actor);
+      this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
+      for (const sink of this.options.sinks) sink.write(event);
+    });
+    for (const sink of this.options.sinks) sink.flush();
+  }
+
+  statistics(): SensorStatistics {
+    return {
+      uptimeMs: this.startedAt ? Date.now() - this.startedAt : 0,
+      records: this.decoder.stats.records,
+      decodeErrors: { ...this.decoder.stats.errors },
+      lostRecords: this.source.lostRecords(),
+      events: { ...this.events },
+      processes: this.state.processes.size,
+      sinks: this.options.sinks.map((s) => ({ ...s.stats })),
+    };
+  }
+
+  /** Detaches every program, delivers what is still queued, and closes the sinks. */
+  async stop(): Promise<SensorStatistics> {
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    await this.source.stop();
+    const stats = this.statistics();
+    this.source.close();
+    for (const sink of this.options.sinks) await sink.close();
+    return stats;
+  }
+}

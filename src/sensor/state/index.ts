@@ -1,0 +1,81 @@
+import type { KernelRecord } from "../kernel/decode.js";
+import { type ProcSource, seedFromProc } from "./proc-seed.js";
+import { type Actor, ProcessTable, type ProcessTableLimits } from "./process-table.js";
+
+export { type ProcSource, readProcess, seedFromProc } from "./proc-seed.js";
+export { type Actor, ProcessTable } from "./process-table.js";
+
+/** What the sensor knows about the host between events: today, the process table. */
+export class HostState {
+  readonly processes: ProcessTable;
+
+  constructor(limits: Partial<ProcessTableLimits> = {}) {
+    this.processes = new ProcessTable(limits);
+  }
+
+  /** Learns every process that runs already, so that their events have a context too. */
+  seed(src: ProcSource): number {
+    const actors = seedFromProc(src);
+    for (const actor of actors) this.processes.upsert(actor);
+    return actors.length;
+  }
+
+  /** Applies one kernel record; returns the actor it is about, as of after the record. */
+  apply(record: KernelRecord): Actor {
+    const t = record.task;
+    switch (record.op) {
+      case "process.fork": {
+        // A child starts as a copy of its parent's image.
+        const parent = this.processes.get(t.ppid);
+        return this.processes.upsert({
+          pid: t.pid,
+          ppid: t.ppid,
+          uid: t.uid,
+          gid: t.gid,
+          euid: t.euid,
+          comm: t.comm,
+          exe: parent?.exe ?? "",
+          args: parent?.args ?? [],
+          argsTruncated: parent?.argsTruncated ?? false,
+          cwd: parent?.cwd ?? "",
+          cgroupId: t.cgroupId,
+          startBoottime: t.startBoottime,
+        });
+      }
+      case "process.exec":
+        return this.processes.upsert({
+          pid: t.pid,
+          ppid: t.ppid,
+          uid: t.uid,
+          gid: t.gid,
+          euid: t.euid,
+          comm: t.comm,
+          exe: record.exe,
+          args: record.args,
+          argsTruncated: record.argsTruncated,
+          cwd: record.cwd,
+          cgroupId: t.cgroupId,
+          startBoottime: t.startBoottime,
+        });
+      case "process.exit": {
+        const known = this.processes.exit(t.pid, record.ktime);
+        return (
+          known ?? {
+            pid: t.pid,
+            ppid: t.ppid,
+            uid: t.uid,
+            gid: t.gid,
+            euid: t.euid,
+            comm: t.comm,
+            exe: "",
+            args: [],
+            argsTruncated: false,
+            cwd: "",
+            cgroupId: t.cgroupId,
+            startBoottime: t.startBoottime,
+          }
+        );
+      }
+    }
+  }
+}
