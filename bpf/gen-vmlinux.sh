@@ -29,6 +29,7 @@ if [ -f "$out" ] && [ "$(head -n 1 "$out")" = "$stamp" ]; then
 	exit 0
 fi
 
+echo "  GEN      $out"
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 {

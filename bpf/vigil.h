@@ -102,16 +102,17 @@ struct vg_exit {
 
 #ifdef __bpf__
 /*
- * clang emits BTF only for the types a program uses; this never-read constant makes every
- * record type and enum reach the object's BTF, from which gen-layout.mjs generates the
- * decoder's layouts. Add each new vg_ type here.
+ * clang emits BTF only for the types a program uses (and only a forward declaration for a
+ * struct used through a pointer); this never-read constant makes every record type and enum
+ * reach the object's BTF, from which gen-layout.mjs generates the decoder's layouts. Add each
+ * new vg_ type here, by value.
  */
 const struct {
-	struct vg_header *header;
-	struct vg_task *task;
-	struct vg_exec *exec;
-	struct vg_fork *fork;
-	struct vg_exit *exit;
+	struct vg_header header;
+	struct vg_task task;
+	struct vg_exec exec;
+	struct vg_fork fork;
+	struct vg_exit exit;
 	enum vg_limit limit;
 	enum vg_op op;
 	enum vg_exec_flags exec_flags;
