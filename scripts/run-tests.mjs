@@ -16,5 +16,7 @@ const walk = (dir) => {
 for (const root of roots) walk(root);
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...selected], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...selected], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);

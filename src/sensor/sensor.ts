@@ -79,6 +79,7 @@ export class Sensor {
   private onBatch(batch: Buffer): void {
     this.decoder.decodeBatch(batch, (record) => {
       const actor = this.state.apply(record);
+      if (!actor) return;
       const event = this.enricher.event(record, actor);
       this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
       for (const sink of this.options.sinks) sink.write(event);

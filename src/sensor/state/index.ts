@@ -20,8 +20,11 @@ export class HostState {
     return actors.length;
   }
 
-  /** Applies one kernel record; returns the actor it is about, as of after the record. */
-  apply(record: KernelRecord): Actor {
+  /**
+   * Applies one kernel record; returns the actor it is about, as of after the record, or
+   * undefined when the record repeats what is known (a second exit of the same process).
+   */
+  apply(record: KernelRecord): Actor | undefined {
     const t = record.task;
     switch (record.op) {
       case "process.fork": {
@@ -58,6 +61,9 @@ export class HostState {
           startBoottime: t.startBoottime,
         });
       case "process.exit": {
+        // Threads exiting together may each see the process's last thread go: report it once.
+        const gone = !this.processes.isLive(t.pid) && this.processes.get(t.pid);
+        if (gone && gone.startBoottime === t.startBoottime) return undefined;
         const known = this.processes.exit(t.pid, record.ktime);
         return (
           known ?? {

@@ -49,6 +49,10 @@ export class ProcessTable {
     return this.live.get(pid) ?? this.exited.get(pid);
   }
 
+  isLive(pid: number): boolean {
+    return this.live.has(pid);
+  }
+
   /** Live processes, in no particular order. */
   actors(): IterableIterator<Actor> {
     return this.live.values();

@@ -1,0 +1,2 @@
+// Every benchmark, one after another.
+await import("./process-storm.js");

@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+import { fromJson } from "../../src/events/json.js";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const vigil = join(root, "bin/vigil");
+export const progs = join(root, "test/progs/bin");
+
+/**
+ * Kernel tests need root and BPF. Outside CI they skip when that is missing; under CI=true
+ * they fail, so a CI machine that lost a privilege cannot pass by skipping.
+ */
+export function requireKernel(t: TestContext): boolean {
+  const problems: string[] = [];
+  if (process.geteuid?.() !== 0) problems.push("not root");
+  if (!existsSync("/sys/kernel/btf/vmlinux")) problems.push("no kernel BTF");
+  if (!existsSync(join(root, "bpf/.output/process.bpf.o"))) problems.push("BPF objects not built");
+  if (problems.length === 0) return true;
+  if (process.env.CI) throw new Error(`kernel test cannot run under CI: ${problems.join(", ")}`);
+  t.skip(problems.join(", "));
+  return false;
+}
+
+export type WireEvent = Record<string, unknown> & {
+  kind: string;
+  time: bigint;
+  process: Record<string, unknown> & { pid: number; exe: string; args: string[] };
+};
+
+export interface RunningSensor {
+  proc: ChildProcess;
+  output: string;
+  logs: () => Record<string, unknown>[];
+  events: () => WireEvent[];
+  waitFor: (match: (e: WireEvent) => boolean, what: string, timeoutMs?: number) => Promise<WireEvent>;
+  stop: () => Promise<number | null>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `vigil run --output FILE` and resolves once it logs that it started. */
+export async function startSensor(args: string[] = [], timeoutMs = 20_000): Promise<RunningSensor> {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-e2e-"));
+  const output = join(dir, "events.jsonl");
+  const proc = spawn(vigil, ["run", "--output", output, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const logs = () =>
+    stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = () =>
+    existsSync(output)
+      ? readFileSync(output, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => fromJson(l) as WireEvent)
+      : [];
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+
+  const deadline = Date.now() + timeoutMs;
+  while (!logs().some((l) => l.msg === "sensor started")) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`sensor did not start (exit ${proc.exitCode}):\n${stderr}`);
+    }
+    await sleep(50);
+  }
+
+  return {
+    proc,
+    output,
+    logs,
+    events,
+    async waitFor(match, what, waitMs = 10_000) {
+      const until = Date.now() + waitMs;
+      for (;;) {
+        const found = events().find(match);
+        if (found) return found;
+        if (Date.now() > until) throw new Error(`no event: ${what} (${events().length} events seen)`);
+        await sleep(50);
+      }
+    },
+    async stop() {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      const code = await Promise.race([exited, sleep(15_000).then(() => "timeout" as const)]);
+      if (code === "timeout") {
+        proc.kill("SIGKILL");
+        throw new Error(`sensor did not stop on SIGTERM:\n${stderr}`);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Runs a command to completion; resolves with its pid and exit status. */
+export function run(
+  file: string,
+  args: string[],
+  options: { cwd?: string; signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ pid: number; code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd, stdio: "ignore", env: options.env ?? process.env });
+    child.once("error", reject);
+    child.once("spawn", () => {
+      if (options.signal) setTimeout(() => child.kill(options.signal), 100);
+    });
+    child.once("exit", (code, signal) => resolve({ pid: child.pid ?? -1, code, signal }));
+  });
+}
