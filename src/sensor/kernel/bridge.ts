@@ -39,8 +39,9 @@ export interface RingOptions {
 }
 
 /**
- * A batch is a sequence of entries: u32 length (little endian), the record bytes, zero padding
- * to an 8-byte boundary. The Buffer belongs to JavaScript once handed over.
+ * A batch is a sequence of entries: u32 length (little endian) and the record bytes, each entry
+ * zero-padded to a multiple of 8 bytes (so the next starts at round8(4 + length)). The Buffer
+ * belongs to JavaScript once handed over.
  */
 export type BatchHandler = (batch: Buffer) => void;
 

@@ -53,9 +53,10 @@ function execRecord(flags = 0, args = "sh\0-c\0exit 7\0"): Buffer {
   ]);
 }
 
-/** Wraps records the way the native drain hands them over: u32 length, bytes, pad to 8. */
+/** Wraps records the way the native drain hands them over: u32 length and bytes, the entry padded to 8. */
 function batch(...records: Buffer[]): Buffer {
-  return Buffer.concat(records.flatMap((r) => [le(4, r.length), r, Buffer.alloc(((r.length + 7) & ~7) - r.length)]));
+  const pad = (r: Buffer) => Buffer.alloc(((4 + r.length + 7) & ~7) - 4 - r.length);
+  return Buffer.concat(records.flatMap((r) => [le(4, r.length), r, pad(r)]));
 }
 
 test("an exec record decodes every field", () => {

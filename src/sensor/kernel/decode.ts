@@ -166,7 +166,7 @@ export class RecordDecoder {
         this.stats.records++;
         onRecord(record);
       }
-      at = start + ((len + 7) & ~7);
+      at += (4 + len + 7) & ~7;
     }
   }
 
