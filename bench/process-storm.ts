@@ -7,7 +7,8 @@ import { progs, tester, withSensor } from "./sensor-process.js";
  */
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const workers = Number(process.env.BENCH_WORKERS ?? 2);
+// Four workers on two cores: one worker waits on its vfork child, so two would leave cores idle.
+const workers = Number(process.env.BENCH_WORKERS ?? 4);
 
 interface ExecResult {
   execs: number;

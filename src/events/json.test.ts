@@ -34,3 +34,31 @@ test("round trip", () => {
   const value = { time: 2n ** 63n - 1n, args: ["sh", "-c", "exit 7"], cgroup_id: 1n };
   assert.deepEqual(fromJson(toJson(value)), { time: 2n ** 63n - 1n, args: ["sh", "-c", "exit 7"], cgroup_id: 1 });
 });
+
+test("the schema-compiled event serializer writes what toJson writes, bigints exact", async () => {
+  const { eventToJson } = await import("./serialize.js");
+  const event = {
+    kind: "process.exit" as const,
+    time: 1764000000000000123n,
+    mono_time: 99n,
+    process: {
+      pid: 4242,
+      tid: 4243,
+      ppid: 1,
+      uid: 0,
+      gid: 0,
+      euid: 0,
+      comm: 'we"ird\n',
+      exe: "/usr/bin/dash",
+      args: ["sh", "-c", "exit 7"],
+      args_truncated: false,
+      cwd: "/tmp/ü",
+      cgroup_id: 18446744073709551615n,
+      start_time: 1764000000000000000n,
+      ancestry: [{ pid: 1, exe: "/sbin/init" }],
+    },
+    exit: { code: 7, signal: null, core_dumped: false },
+  };
+  assert.equal(eventToJson(event), toJson(event));
+  assert.deepEqual(fromJson(eventToJson(event)), { ...event, mono_time: 99, process: { ...event.process } });
+});

@@ -4,27 +4,50 @@
  * source text, so both directions are done here.
  */
 
+// Quoted keys, reused: events repeat the same few dozen keys millions of times.
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * JSON text of any value; bigints become exact integers, undefined members are left out.
+ * Written by hand because JSON.stringify rejects bigint. Events have a faster, schema-compiled
+ * path in serialize.ts.
+ */
 export function toJson(value: unknown): string {
   switch (typeof value) {
-    case "bigint":
-      return value.toString();
     case "string":
       return JSON.stringify(value);
     case "number":
-      return Number.isFinite(value) ? String(value) : "null";
+      return Number.isFinite(value) ? `${value}` : "null";
+    case "bigint":
+      return value.toString();
     case "boolean":
       return value ? "true" : "false";
     case "object": {
       if (value === null) return "null";
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : toJson(v))).join(",")}]`;
-      if (value instanceof Uint8Array || typeof (value as { toJSON?: unknown }).toJSON === "function") {
-        return JSON.stringify(value);
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          out += `${i > 0 ? "," : ""}${item === undefined || typeof item === "function" ? "null" : toJson(item)}`;
+        }
+        return `${out}]`;
       }
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return JSON.stringify(value);
       let out = "{";
+      let first = true;
       for (const key in value) {
-        const v = (value as Record<string, unknown>)[key];
-        if (v === undefined || typeof v === "function") continue;
-        out += `${out.length > 1 ? "," : ""}${JSON.stringify(key)}:${toJson(v)}`;
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined || typeof item === "function") continue;
+        out += `${first ? "" : ","}${quoteKey(key)}${toJson(item)}`;
+        first = false;
       }
       return `${out}}`;
     }

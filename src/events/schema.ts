@@ -22,7 +22,7 @@ export const ProcessSchema = z.object({
   euid: z.number().int(),
   comm: z.string(),
   exe: z.string().describe("absolute path of the executable, resolved by the kernel"),
-  args: z.array(z.string()),
+  args: z.array(z.string()).readonly(),
   args_truncated: z.boolean(),
   cwd: z.string(),
   cgroup_id: z.bigint(),

@@ -26,8 +26,13 @@ export function registerRun(program: Command): void {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, "stopping");
-        const stats = await sensor.stop();
-        logger.info({ ...stats, lostRecords: Number(stats.lostRecords) }, "sensor stopped");
+        try {
+          const stats = await sensor.stop();
+          logger.info({ ...stats, lostRecords: Number(stats.lostRecords) }, "sensor stopped");
+        } catch (err) {
+          logger.error({ err }, `sensor did not stop cleanly: ${(err as Error).message}`);
+          process.exitCode = 1;
+        }
       };
       process.once("SIGINT", () => void stop("SIGINT"));
       process.once("SIGTERM", () => void stop("SIGTERM"));

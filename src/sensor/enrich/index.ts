@@ -40,22 +40,21 @@ export class Enricher {
   }
 
   event(record: KernelRecord, actor: Actor): VigilEvent {
-    const common = {
-      time: this.clock.fromMonotonic(record.ktime),
-      mono_time: record.ktime,
-      process: this.process(record, actor),
-    };
+    const time = this.clock.fromMonotonic(record.ktime);
+    const process = this.process(record, actor);
     switch (record.op) {
       case "process.exec":
         return {
           kind: "process.exec",
-          ...common,
+          time,
+          mono_time: record.ktime,
+          process,
           exec: { old_tid: record.oldPid, inode: record.exeIno, dev: record.exeDev },
         };
       case "process.fork":
-        return { kind: "process.fork", ...common };
+        return { kind: "process.fork", time, mono_time: record.ktime, process };
       case "process.exit":
-        return { kind: "process.exit", ...common, exit: decodeWaitStatus(record.status) };
+        return { kind: "process.exit", time, mono_time: record.ktime, process, exit: decodeWaitStatus(record.status) };
     }
   }
 }

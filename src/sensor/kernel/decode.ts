@@ -25,7 +25,7 @@ export interface ExecRecord {
   exeTruncated: boolean;
   cwd: string;
   cwdTruncated: boolean;
-  args: string[];
+  args: readonly string[];
   argsTruncated: boolean;
 }
 
@@ -80,8 +80,11 @@ function task(buf: Buffer, at: number): TaskRecord {
   };
 }
 
-/** argv as the kernel stores it: NUL-separated, the last one NUL-terminated unless cut. */
-function splitArgs(buf: Buffer, start: number, end: number): string[] {
+/**
+ * argv as the kernel stores it: NUL-separated, the last one NUL-terminated unless cut. Frozen:
+ * every event of the process shares it.
+ */
+function splitArgs(buf: Buffer, start: number, end: number): readonly string[] {
   const args: string[] = [];
   let from = start;
   while (from < end) {
@@ -90,7 +93,7 @@ function splitArgs(buf: Buffer, start: number, end: number): string[] {
     args.push(buf.toString("utf8", from, nul));
     from = nul + 1;
   }
-  return args;
+  return Object.freeze(args);
 }
 
 type Handler = (buf: Buffer, at: number, size: number, ktime: bigint) => KernelRecord | DecodeErrorKind;

@@ -61,7 +61,7 @@ export function readProcess(src: ProcSource, pid: number): Actor | undefined {
   const [uid, euid] = ids(status, "Uid");
   const [gid] = ids(status, "Gid");
   const cmdline = tryRead(join(dir, "cmdline")) ?? "";
-  const args = cmdline ? cmdline.replace(/\0$/, "").split("\0") : [];
+  const args = Object.freeze(cmdline ? cmdline.replace(/\0$/, "").split("\0") : []);
   let cgroupId = 0n;
   const cgPath = cgroupPath(tryRead(join(dir, "cgroup")) ?? "");
   if (src.cgroupRoot && cgPath !== undefined) {

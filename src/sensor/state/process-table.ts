@@ -9,7 +9,7 @@ export interface Actor {
   euid: number;
   comm: string;
   exe: string;
-  args: string[];
+  args: readonly string[];
   argsTruncated: boolean;
   cwd: string;
   cgroupId: bigint;
@@ -17,6 +17,8 @@ export interface Actor {
   startBoottime: bigint;
   /** Boot-time ns when it exited; set while it lingers for late lookups. */
   exitedAt?: bigint;
+  /** This process as an ancestry entry, made once: a new image is a new Actor. */
+  asAncestor?: Ancestor;
 }
 
 export interface ProcessTableLimits {
@@ -88,7 +90,8 @@ export class ProcessTable {
       const parent = this.get(current.ppid);
       if (!parent || seen.has(parent.pid)) break;
       seen.add(parent.pid);
-      chain.push({ pid: parent.pid, exe: parent.exe });
+      parent.asAncestor ??= Object.freeze({ pid: parent.pid, exe: parent.exe });
+      chain.push(parent.asAncestor);
       current = parent;
     }
     return chain;
