@@ -24,6 +24,8 @@ export interface ProgramTypeProbe {
   /** Whether it attached; absent when attaching was not tried. */
   attaches?: boolean;
   error?: string;
+  /** libbpf's log of the failure (the verifier's among it). */
+  log?: string[];
 }
 
 export interface PreflightReport {
@@ -53,9 +55,15 @@ const FAN_CLASS_CONTENT = 0x4;
 const FAN_CLOEXEC = 0x1;
 const O_RDONLY = 0;
 
+/** The first line of a bridge error; the lines after it are libbpf's log, kept apart. */
 function errText(err: unknown): string {
   const e = err as Partial<BridgeError>;
-  return e.code ? `${e.code}: ${e.message}` : String((err as Error).message ?? err);
+  const first = String(e.message ?? err).split("\n")[0] ?? "";
+  return e.code ? `${e.code}: ${first}` : first;
+}
+
+function errLog(err: unknown): string[] {
+  return String((err as Error).message ?? "").split("\n").slice(1).filter(Boolean);
 }
 
 function probeProgram(bridge: KernelBridge, objectPath: string, probe: (typeof PROBES)[number]): ProgramTypeProbe {
@@ -67,14 +75,14 @@ function probeProgram(bridge: KernelBridge, objectPath: string, probe: (typeof P
   } catch (err) {
     obj?.close();
     bridge.drainLog();
-    return { program: probe.program, loads: false, error: errText(err) };
+    return { program: probe.program, loads: false, error: errText(err), log: errLog(err) };
   }
   try {
     if (!probe.attach) return { program: probe.program, loads: true };
     obj.detach(obj.attach(probe.program));
     return { program: probe.program, loads: true, attaches: true };
   } catch (err) {
-    return { program: probe.program, loads: true, attaches: false, error: errText(err) };
+    return { program: probe.program, loads: true, attaches: false, error: errText(err), log: errLog(err) };
   } finally {
     obj.close();
     bridge.drainLog();
