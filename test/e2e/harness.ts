@@ -42,11 +42,19 @@ export interface RunningSensor {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `vigil run --output FILE` and resolves once it logs that it started. */
-export async function startSensor(args: string[] = [], timeoutMs = 20_000): Promise<RunningSensor> {
+/**
+ * Starts `vigil run --output FILE` and resolves once it logs that it started. `prefix` runs it
+ * through another command (which must exec it), e.g. a private mount namespace.
+ */
+export async function startSensor(
+  args: string[] = [],
+  prefix: string[] = [],
+  timeoutMs = 20_000,
+): Promise<RunningSensor> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-e2e-"));
   const output = join(dir, "events.jsonl");
-  const proc = spawn(vigil, ["run", "--output", output, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const command = [...prefix, vigil, "run", "--output", output, ...args];
+  const proc = spawn(command[0] ?? vigil, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr?.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;

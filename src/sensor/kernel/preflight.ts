@@ -63,7 +63,10 @@ function errText(err: unknown): string {
 }
 
 function errLog(err: unknown): string[] {
-  return String((err as Error).message ?? "").split("\n").slice(1).filter(Boolean);
+  return String((err as Error).message ?? "")
+    .split("\n")
+    .slice(1)
+    .filter(Boolean);
 }
 
 function probeProgram(bridge: KernelBridge, objectPath: string, probe: (typeof PROBES)[number]): ProgramTypeProbe {
