@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { progs, tester, withSensor } from "./sensor-process.js";
 
@@ -22,13 +23,16 @@ interface ForkResult {
 }
 
 const nop = join(progs, "nop");
+const cores = availableParallelism();
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function storm(name: string, run: () => { count: number; perSec: number }, perOp: number) {
   const bare = run();
   const { result, sensor } = await withSensor(run);
-  // Wall time per operation of one worker; the difference is what the sensor adds to each.
-  const addedNs = (workers / result.perSec - workers / bare.perSec) * 1e9;
+  // With every core busy, an operation costs cores/rate of CPU time; the difference between the
+  // two runs is what the sensor adds to each, in the kernel and in the agent together.
+  const addedNs = (cores / result.perSec - cores / bare.perSec) * 1e9;
+  const kernelNs = Object.values(sensor.kernel).reduce((n, k) => n + k.runTimeNs, 0) / result.count;
   const expected = result.count * perOp;
   const line = {
     bench: name,
@@ -36,7 +40,12 @@ async function storm(name: string, run: () => { count: number; perSec: number },
     seconds,
     bare_ops_per_sec: Math.round(bare.perSec),
     sensor_ops_per_sec: Math.round(result.perSec),
-    added_ns_per_op: Math.round(addedNs),
+    added_cpu_ns_per_op: Math.round(addedNs),
+    kernel_ns_per_op: Math.round(kernelNs),
+    kernel_ns_per_run: Object.fromEntries(
+      Object.entries(sensor.kernel).map(([name, k]) => [name, Math.round(k.runTimeNs / Math.max(k.runs, 1))]),
+    ),
+    agent_cpu_ns_per_event: Math.round((sensor.cpuSeconds * 1e9) / Math.max(sensor.records, 1)),
     events_delivered: sensor.records,
     events_per_sec: Math.round(sensor.records / seconds),
     events_expected_at_least: expected,
@@ -46,7 +55,8 @@ async function storm(name: string, run: () => { count: number; perSec: number },
     agent_cpu_seconds: sensor.cpuSeconds,
   };
   console.log(
-    `${name}: ${fmt(bare.perSec)}/s bare, ${fmt(result.perSec)}/s with sensor (+${fmt(addedNs)} ns/op); ` +
+    `${name}: ${fmt(bare.perSec)}/s bare, ${fmt(result.perSec)}/s with sensor; +${fmt(addedNs)} ns CPU per op ` +
+      `(${fmt(kernelNs)} ns in the kernel programs); ` +
       `${fmt(line.events_per_sec)} events/s delivered, ${sensor.lostRecords} lost, ${sensor.decodeErrors} decode errors; ` +
       `agent RSS ${sensor.maxRssMb} MB, CPU ${sensor.cpuSeconds} s`,
   );

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installRoot } from "../src/paths.js";
 
@@ -10,6 +10,8 @@ const progs = join(installRoot, "test/progs/bin");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface SensorRun {
+  /** Nanoseconds spent in each of the sensor's kernel programs during the load, and their runs. */
+  kernel: Record<string, { runTimeNs: number; runs: number }>;
   records: number;
   lostRecords: number;
   decodeErrors: number;
@@ -38,7 +40,30 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** Run time and count of the sensor's programs (kernel.bpf_stats_enabled must be on). */
+function programStats(): Record<string, { runTimeNs: number; runs: number }> {
+  const out = spawnSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" }).stdout;
+  const progs = JSON.parse(out || "[]") as { name?: string; run_time_ns?: number; run_cnt?: number }[];
+  const stats: Record<string, { runTimeNs: number; runs: number }> = {};
+  for (const p of progs) {
+    if (p.name?.startsWith("vg_")) stats[p.name] = { runTimeNs: p.run_time_ns ?? 0, runs: p.run_cnt ?? 0 };
+  }
+  return stats;
+}
+
+const statsSysctl = "/proc/sys/kernel/bpf_stats_enabled";
+
 export async function withSensor<T>(load: () => T): Promise<{ result: T; sensor: SensorRun }> {
+  const statsWere = readFileSync(statsSysctl, "utf8").trim();
+  writeFileSync(statsSysctl, "1");
+  try {
+    return await measured(load);
+  } finally {
+    writeFileSync(statsSysctl, statsWere);
+  }
+}
+
+async function measured<T>(load: () => T): Promise<{ result: T; sensor: SensorRun }> {
   const proc = spawn(vigil, ["run", "--output", "/dev/null"], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr.setEncoding("utf8").on("data", (d: string) => {
@@ -61,11 +86,17 @@ export async function withSensor<T>(load: () => T): Promise<{ result: T; sensor:
     maxRss = Math.max(maxRss, rssMb(pid));
   }, 100);
   const cpuBefore = cpuSeconds(pid);
+  const kernelBefore = programStats();
   // The load runs in a child process so that this process's event loop keeps sampling.
   const result = await new Promise<T>((resolve) => setImmediate(() => resolve(load())));
   await sleep(300);
   maxRss = Math.max(maxRss, rssMb(pid));
   const cpu = cpuSeconds(pid) - cpuBefore;
+  const kernel = programStats();
+  for (const [name, k] of Object.entries(kernel)) {
+    k.runTimeNs -= kernelBefore[name]?.runTimeNs ?? 0;
+    k.runs -= kernelBefore[name]?.runs ?? 0;
+  }
   clearInterval(sampler);
   proc.kill("SIGTERM");
   await exited;
@@ -79,6 +110,7 @@ export async function withSensor<T>(load: () => T): Promise<{ result: T; sensor:
   return {
     result,
     sensor: {
+      kernel,
       records: stopped.records,
       lostRecords: stopped.lostRecords,
       decodeErrors: Object.values(stopped.decodeErrors).reduce((a, b) => a + b, 0),
