@@ -11,15 +11,10 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 // Four workers on two cores: one worker waits on its vfork child, so two would leave cores idle.
 const workers = Number(process.env.BENCH_WORKERS ?? 4);
 
-interface ExecResult {
-  execs: number;
+interface StormResult {
+  ops: number;
   seconds: number;
-  execs_per_sec: number;
-}
-interface ForkResult {
-  forks: number;
-  seconds: number;
-  forks_per_sec: number;
+  ops_per_sec: number;
 }
 
 const nop = join(progs, "nop");
@@ -64,15 +59,11 @@ async function storm(name: string, run: () => { count: number; perSec: number },
   return line;
 }
 
-const execRun = () => {
-  const r = tester<ExecResult>("exec-storm", [workers, seconds, nop]);
-  return { count: r.execs, perSec: r.execs_per_sec };
-};
-const forkRun = () => {
-  const r = tester<ForkResult>("fork-storm", [workers, seconds]);
-  return { count: r.forks, perSec: r.forks_per_sec };
+const stormRun = (mode: "exec" | "fork") => () => {
+  const r = tester<StormResult>("storm", mode === "exec" ? [mode, workers, seconds, nop] : [mode, workers, seconds]);
+  return { count: r.ops, perSec: r.ops_per_sec };
 };
 
 // An exec storm makes a fork, an exec and an exit per operation; a fork storm a fork and an exit.
-await storm("exec-storm", execRun, 3);
-await storm("fork-storm", forkRun, 2);
+await storm("exec-storm", stormRun("exec"), 3);
+await storm("fork-storm", stormRun("fork"), 2);

@@ -1,4 +1,4 @@
-import type { KernelRecord } from "../kernel/decode.js";
+import type { KernelRecord, TaskRecord } from "../kernel/decode.js";
 import { type ProcSource, seedFromProc } from "./proc-seed.js";
 import { type Actor, ProcessTable, type ProcessTableLimits } from "./process-table.js";
 
@@ -27,61 +27,38 @@ export class HostState {
   apply(record: KernelRecord): Actor | undefined {
     const t = record.task;
     switch (record.op) {
-      case "process.fork": {
+      case "process.fork":
         // A child starts as a copy of its parent's image.
-        const parent = this.processes.get(t.ppid);
-        return this.processes.upsert({
-          pid: t.pid,
-          ppid: t.ppid,
-          uid: t.uid,
-          gid: t.gid,
-          euid: t.euid,
-          comm: t.comm,
-          exe: parent?.exe ?? "",
-          args: parent?.args ?? [],
-          argsTruncated: parent?.argsTruncated ?? false,
-          cwd: parent?.cwd ?? "",
-          cgroupId: t.cgroupId,
-          startBoottime: t.startBoottime,
-        });
-      }
+        return this.processes.upsert(actorOf(t, this.processes.get(t.ppid) ?? NO_IMAGE));
       case "process.exec":
-        return this.processes.upsert({
-          pid: t.pid,
-          ppid: t.ppid,
-          uid: t.uid,
-          gid: t.gid,
-          euid: t.euid,
-          comm: t.comm,
-          exe: record.exe,
-          args: record.args,
-          argsTruncated: record.argsTruncated,
-          cwd: record.cwd,
-          cgroupId: t.cgroupId,
-          startBoottime: t.startBoottime,
-        });
+        return this.processes.upsert(actorOf(t, record));
       case "process.exit": {
         // Threads exiting together may each see the process's last thread go: report it once.
         const gone = !this.processes.isLive(t.pid) && this.processes.get(t.pid);
         if (gone && gone.startBoottime === t.startBoottime) return undefined;
-        const known = this.processes.exit(t.pid, record.ktime);
-        return (
-          known ?? {
-            pid: t.pid,
-            ppid: t.ppid,
-            uid: t.uid,
-            gid: t.gid,
-            euid: t.euid,
-            comm: t.comm,
-            exe: "",
-            args: [],
-            argsTruncated: false,
-            cwd: "",
-            cgroupId: t.cgroupId,
-            startBoottime: t.startBoottime,
-          }
-        );
+        return this.processes.exit(t.pid, record.ktime) ?? actorOf(t, NO_IMAGE);
       }
     }
   }
+}
+
+/** What a process runs: its program, arguments and working directory. */
+type Image = Pick<Actor, "exe" | "args" | "argsTruncated" | "cwd">;
+const NO_IMAGE: Image = { exe: "", args: Object.freeze([]), argsTruncated: false, cwd: "" };
+
+function actorOf(t: TaskRecord, image: Image): Actor {
+  return {
+    pid: t.pid,
+    ppid: t.ppid,
+    uid: t.uid,
+    gid: t.gid,
+    euid: t.euid,
+    comm: t.comm,
+    exe: image.exe,
+    args: image.args,
+    argsTruncated: image.argsTruncated,
+    cwd: image.cwd,
+    cgroupId: t.cgroupId,
+    startBoottime: t.startBoottime,
+  };
 }
