@@ -2,5 +2,6 @@
 # The main job: set up, then run the sensor with its events on stdout (extra arguments go to `vigil run`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+# Set-up output goes to stderr: stdout carries only events.
+./scripts/setup.sh >&2
 exec ./bin/vigil run "$@"
