@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vigil.h"
 #include "lib/emit.h"
+#include "lib/filter.h"
 #include "lib/path.h"
 #include "lib/task.h"
 

@@ -3,9 +3,9 @@
  * Building and sending records. A record is built in a per-CPU scratch buffer (records are too
  * large for the 512-byte BPF stack) and copied into the ring buffer with only the bytes in use.
  *
- * The scratch buffers are safe to share between the programs that include this because those
- * run on sched tracepoints, in process context with preemption disabled, so two of them never
- * interleave on one CPU. A program that can run in interrupt context needs a buffer of its own.
+ * The scratch buffers are safe to share between all of the sensor's programs because those run
+ * on tracepoints (sched and syscall), in process context with preemption disabled, so two of them
+ * never interleave on one CPU. A program that can run in interrupt context needs its own buffer.
  */
 #ifndef VIGIL_LIB_EMIT_H
 #define VIGIL_LIB_EMIT_H
@@ -18,7 +18,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 /* Indexed by enum vg_counter; per CPU, so increments need no atomics. */
 struct {
@@ -26,7 +26,7 @@ struct {
 	__uint(max_entries, VG_COUNTER_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} vg_counters SEC(".maps");
+} vg_counters SEC(".maps") __weak;
 
 struct vigil_record_buf {
 	__u8 bytes[VG_RECORD_MAX];
@@ -37,14 +37,14 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct vigil_record_buf);
-} vg_record_buf SEC(".maps");
+} vg_record_buf SEC(".maps") __weak;
 
 /*
  * Records are sent without waking the reader, which drains on a timer: a wakeup per record
  * costs more than the rest of the event. Once this many bytes wait, the reader is woken so a
  * burst cannot fill the ring between two drains. Set by the agent before load.
  */
-const volatile __u32 vg_wakeup_bytes = 4 << 20;
+const volatile __u32 vg_wakeup_bytes __weak = 4 << 20;
 
 static __always_inline void vg_count(__u32 counter)
 {

@@ -43,7 +43,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct vigil_path_buf);
-} vg_path_buf SEC(".maps");
+} vg_path_buf SEC(".maps") __weak;
 
 #define PATH_VOLATILE(field) (*(volatile __u32 *)&(field))
 

@@ -1,3 +1,4 @@
+import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
@@ -10,6 +11,7 @@ import {
   preflight,
   RecordDecoder,
 } from "./kernel/index.js";
+import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
 import type { Sink } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
 
@@ -18,6 +20,8 @@ export interface SensorOptions {
   sinks: Sink[];
   logger: Logger;
   source?: Partial<KernelSourceOptions>;
+  /** What the kernel sends; DEFAULT_INTEREST when absent. */
+  interest?: InterestSpec;
   procRoot?: string;
 }
 
@@ -26,7 +30,10 @@ export interface SensorStatistics {
   records: number;
   decodeErrors: Record<string, number>;
   lostRecords: bigint;
+  /** Events delivered to the agent, per kind. */
   events: Record<string, number>;
+  /** Events the kernel's filters dropped, per kind. */
+  filtered: Record<string, number>;
   processes: number;
   sinks: { written: number; dropped: number }[];
 }
@@ -68,7 +75,8 @@ export class Sensor {
     logger.info({ kernel: report.kernelRelease, enforcement: report.enforcement }, "preflight passed");
 
     // Attach before reading /proc so that a process starting meanwhile is caught by one or the other.
-    this.source.attach();
+    this.source.attach(this.options.interest ?? DEFAULT_INTEREST);
+    for (const f of this.source.attachFailures) logger.warn(f, "program did not attach; its events are missing");
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
@@ -76,13 +84,15 @@ export class Sensor {
     logger.info({ processes: seeded }, "sensor started");
   }
 
+  private readonly emit = (event: VigilEvent): void => {
+    this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
+    for (const sink of this.options.sinks) sink.write(event);
+  };
+
   private onBatch(batch: Buffer): void {
     this.decoder.decodeBatch(batch, (record) => {
       const actor = this.state.apply(record);
-      if (!actor) return;
-      const event = this.enricher.event(record, actor);
-      this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
-      for (const sink of this.options.sinks) sink.write(event);
+      if (actor) this.enricher.enrich(record, actor, this.emit);
     });
     for (const sink of this.options.sinks) sink.flush();
   }
@@ -94,6 +104,7 @@ export class Sensor {
       decodeErrors: { ...this.decoder.stats.errors },
       lostRecords: this.source.lostRecords(),
       events: { ...this.events },
+      filtered: this.source.filteredByKind(),
       processes: this.state.processes.size,
       sinks: this.options.sinks.map((s) => ({ ...s.stats })),
     };

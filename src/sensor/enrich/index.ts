@@ -1,16 +1,29 @@
-import type { ProcessContext, VigilEvent } from "../../events/schema.js";
+import type { EventBase, ProcessContext } from "../../events/schema.js";
 import type { KernelRecord } from "../kernel/decode.js";
 import type { Actor, ProcessTable } from "../state/index.js";
+import type { Builders, Emit } from "./builders.js";
 import type { WallClock } from "./clock.js";
+import { fileBuilders } from "./file.js";
+import { kernelBuilders } from "./kernel.js";
+import { memBuilders } from "./mem.js";
+import { netBuilders } from "./net.js";
+import { processBuilders } from "./process.js";
 
+export type { Emit } from "./builders.js";
 export { WallClock } from "./clock.js";
+export { decodeWaitStatus } from "./process.js";
 
-/** wait(2) status: low 7 bits the signal, 0x80 a core dump, bits 8-15 the exit code. */
-export function decodeWaitStatus(status: number): { code: number | null; signal: number | null; core_dumped: boolean } {
-  const signal = status & 0x7f;
-  if (signal === 0) return { code: (status >> 8) & 0xff, signal: null, core_dumped: false };
-  return { code: null, signal, core_dumped: (status & 0x80) !== 0 };
-}
+type AnyBuilder = (record: KernelRecord, base: EventBase, emit: Emit) => void;
+
+const builders = new Map<string, AnyBuilder>(
+  Object.entries({
+    ...processBuilders,
+    ...fileBuilders,
+    ...netBuilders,
+    ...memBuilders,
+    ...kernelBuilders,
+  } satisfies Builders<KernelRecord>) as [string, AnyBuilder][],
+);
 
 /** Builds the wire events: the record's own facts plus what the process table knows. */
 export class Enricher {
@@ -39,22 +52,13 @@ export class Enricher {
     };
   }
 
-  event(record: KernelRecord, actor: Actor): VigilEvent {
-    const time = this.clock.fromMonotonic(record.ktime);
-    const process = this.process(record, actor);
-    switch (record.op) {
-      case "process.exec":
-        return {
-          kind: "process.exec",
-          time,
-          mono_time: record.ktime,
-          process,
-          exec: { old_tid: record.oldPid, inode: record.exeIno, dev: record.exeDev },
-        };
-      case "process.fork":
-        return { kind: "process.fork", time, mono_time: record.ktime, process };
-      case "process.exit":
-        return { kind: "process.exit", time, mono_time: record.ktime, process, exit: decodeWaitStatus(record.status) };
-    }
+  /** Emits the record's events. */
+  enrich(record: KernelRecord, actor: Actor, emit: Emit): void {
+    const base = {
+      time: this.clock.fromMonotonic(record.ktime),
+      mono_time: record.ktime,
+      process: this.process(record, actor),
+    };
+    builders.get(record.op)?.(record, base, emit);
   }
 }

@@ -84,6 +84,7 @@ test("an exec record decodes every field", () => {
       exeDev: 0x800001,
       exe: "/usr/bin/dash",
       exeTruncated: false,
+      fileless: false,
       cwd: "/tmp/work",
       cwdTruncated: false,
       args: ["sh", "-c", "exit 7"],

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { bpfObjectDir } from "../../paths.js";
 import type { BatchHandler, BpfObject, KernelBridge, Ring, RingStats } from "./bridge.js";
+import { applyInterest, type InterestSpec, KERNEL_KINDS } from "./interest.js";
 import { enums } from "./layout.generated.js";
 
 export interface KernelSourceOptions {
@@ -19,8 +20,20 @@ export const DEFAULT_SOURCE_OPTIONS: KernelSourceOptions = {
   flushMs: 10,
 };
 
-/** Programs of process.bpf.o, attached in this order. */
-const PROCESS_PROGRAMS = ["vg_fork", "vg_exec", "vg_exit"];
+/** Without these the process table cannot be kept: failing to attach them is fatal. */
+const REQUIRED_PROGRAMS = new Set(["vg_fork", "vg_exec", "vg_exit"]);
+
+export interface AttachFailure {
+  program: string;
+  error: string;
+}
+
+/** A per-CPU u64 counter's value, summed. */
+function sumPerCpu(value: Buffer | null): bigint {
+  let sum = 0n;
+  for (let at = 0; value && at + 8 <= value.length; at += 8) sum += value.readBigUInt64LE(at);
+  return sum;
+}
 
 function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
@@ -33,25 +46,59 @@ export class KernelSource {
   private obj: BpfObject | undefined;
   private links: number[] = [];
   private ring: Ring | undefined;
+  /** Programs that did not attach on this kernel; their events are missing. */
+  readonly attachFailures: AttachFailure[] = [];
 
   constructor(
     private readonly bridge: KernelBridge,
     private readonly options: KernelSourceOptions = DEFAULT_SOURCE_OPTIONS,
   ) {}
 
-  /** Loads and attaches; records queue in the ring until drain() starts reading them. */
-  attach(): void {
-    const obj = this.bridge.openObject(join(bpfObjectDir, "process.bpf.o"));
+  /**
+   * Loads, writes the interest spec into the filter maps, and attaches every program;
+   * records queue in the ring until drain() starts reading them.
+   */
+  attach(interest: InterestSpec): void {
+    const obj = this.bridge.openObject(join(bpfObjectDir, "vigil.bpf.o"));
     this.obj = obj;
     try {
       obj.setMapMaxEntries("events", this.options.ringBytes);
       obj.setGlobal("vg_wakeup_bytes", u32(this.options.wakeupBytes));
       obj.load();
-      for (const program of PROCESS_PROGRAMS) this.links.push(obj.attach(program));
+      applyInterest(obj, interest, process.pid);
+      // Process programs first, so that every later event's process is known.
+      const programs = obj
+        .programs()
+        .sort((a, b) => Number(REQUIRED_PROGRAMS.has(b)) - Number(REQUIRED_PROGRAMS.has(a)));
+      for (const program of programs) {
+        try {
+          this.links.push(obj.attach(program));
+        } catch (err) {
+          if (REQUIRED_PROGRAMS.has(program)) throw err;
+          this.attachFailures.push({ program, error: (err as Error).message.split("\n")[0] ?? "" });
+        }
+      }
     } catch (err) {
       this.close();
       throw err;
     }
+  }
+
+  /** Replaces what the kernel sends. */
+  setInterest(interest: InterestSpec): void {
+    if (!this.obj) throw new Error("setInterest before attach");
+    applyInterest(this.obj, interest, process.pid);
+  }
+
+  /** Events each kind's filters kept in the kernel, summed over CPUs, by kind name. */
+  filteredByKind(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (!this.obj) return out;
+    for (const [kind, op] of KERNEL_KINDS) {
+      const n = sumPerCpu(this.obj.mapLookup("vg_filtered", u32(op)));
+      if (n > 0n) out[kind] = Number(n);
+    }
+    return out;
   }
 
   drain(onBatch: BatchHandler): void {
@@ -65,12 +112,7 @@ export class KernelSource {
   /** Records the kernel could not put in the ring, summed over CPUs. */
   lostRecords(): bigint {
     if (!this.obj) return 0n;
-    const key = u32(enums.vg_counter.VG_COUNTER_LOST);
-    const value = this.obj.mapLookup("vg_counters", key);
-    if (!value) return 0n;
-    let sum = 0n;
-    for (let at = 0; at + 8 <= value.length; at += 8) sum += value.readBigUInt64LE(at);
-    return sum;
+    return sumPerCpu(this.obj.mapLookup("vg_counters", u32(enums.vg_counter.VG_COUNTER_LOST)));
   }
 
   ringStats(): RingStats | undefined {

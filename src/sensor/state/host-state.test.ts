@@ -25,6 +25,7 @@ const exec = (pid: number, ppid: number, exe: string): KernelRecord => ({
   exeDev: 1,
   exe,
   exeTruncated: false,
+  fileless: false,
   cwd: "/",
   cwdTruncated: false,
   args: [exe],

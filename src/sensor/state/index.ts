@@ -38,6 +38,9 @@ export class HostState {
         if (gone && gone.startBoottime === t.startBoottime) return undefined;
         return this.processes.exit(t.pid, record.ktime) ?? actorOf(t, NO_IMAGE);
       }
+      default:
+        // Other records change nothing here; a process not seen yet is described by the record alone.
+        return this.processes.get(t.pid) ?? actorOf(t, NO_IMAGE);
     }
   }
 }

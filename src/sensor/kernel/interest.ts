@@ -1,0 +1,183 @@
+import { statSync } from "node:fs";
+import type { BpfObject } from "./bridge.js";
+import { enums, structs } from "./layout.generated.js";
+
+/** What may happen to a path for an event about it to be sent (enum vg_path_access). */
+export type Access = "none" | "read" | "write" | "any";
+
+export interface KindInterest {
+  enabled: boolean;
+  /** Access sent where no prefix matches; "any" when absent. */
+  pathDefault?: Access;
+  /** Path prefix → access sent below it; the longest prefix wins. */
+  paths?: Record<string, Access>;
+}
+
+/** What the kernel sends: written into the filter maps of lib/filter.h. */
+export interface InterestSpec {
+  kinds: Record<string, KindInterest>;
+  /** Task names (comm, up to 15 bytes) whose events are dropped in the kernel. */
+  ignoreComms: string[];
+  /** Executables whose processes' events are dropped in the kernel (by inode, so links do not escape). */
+  ignoreExes: string[];
+}
+
+const ACCESS: Record<Access, number> = {
+  none: enums.vg_path_access.VG_ACCESS_NONE,
+  read: enums.vg_path_access.VG_ACCESS_READ,
+  write: enums.vg_path_access.VG_ACCESS_WRITE,
+  any: enums.vg_path_access.VG_ACCESS_ANY,
+};
+
+/** "VG_OP_KERNEL_MODULE_LOAD" → "kernel.module_load". */
+function kindName(opName: string): string {
+  const rest = opName.replace(/^VG_OP_/, "").toLowerCase();
+  const dot = rest.indexOf("_");
+  return `${rest.slice(0, dot)}.${rest.slice(dot + 1)}`;
+}
+
+/** Every kind the kernel can send, by name, with its op number. */
+export const KERNEL_KINDS: ReadonlyMap<string, number> = new Map(
+  Object.entries(enums.vg_op)
+    .filter(([name]) => name !== "VG_OP_MAX")
+    .map(([name, op]) => [kindName(name), op]),
+);
+
+/** Process events keep the process table true; they are never filtered. */
+const ALWAYS_SENT = new Set(["process.exec", "process.fork", "process.exit"]);
+
+/**
+ * The default: every kind on; file opens only where reading is sensitive or writing changes
+ * the system, because an unfiltered open stream on a busy host is millions of events a second.
+ */
+export const DEFAULT_INTEREST: InterestSpec = {
+  kinds: {
+    "file.open": {
+      enabled: true,
+      pathDefault: "none",
+      paths: {
+        "/etc/": "write",
+        "/etc/shadow": "any",
+        "/etc/gshadow": "any",
+        "/etc/sudoers": "any",
+        "/etc/ssh/": "any",
+        "/etc/kubernetes/": "any",
+        "/root/": "any",
+        "/boot/": "write",
+        "/usr/": "write",
+        "/bin/": "write",
+        "/sbin/": "write",
+        "/lib/": "write",
+        "/lib64/": "write",
+        "/var/spool/cron/": "any",
+        "/var/log/": "write",
+        "/home/": "write",
+        "/dev/shm/": "write",
+        "/proc/sys/": "write",
+        "/sys/kernel/": "write",
+      },
+    },
+  },
+  ignoreComms: [],
+  ignoreExes: [],
+};
+
+/** Everything the kernel can send, unfiltered (benchmarks, troubleshooting). */
+export const DELIVER_ALL: InterestSpec = { kinds: {}, ignoreComms: [], ignoreExes: [] };
+
+/** Kernel encoding of a device number (major << 20 | minor), from stat()'s encoding. */
+export function kernelDev(dev: bigint): number {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return Number((major << 20n) | minor);
+}
+
+function u32(...values: number[]): Buffer {
+  const b = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => {
+    b.writeUInt32LE(v, i * 4);
+  });
+  return b;
+}
+
+const PATH_KEY = structs.vg_path_key;
+const PREFIX_BYTES = PATH_KEY.fields.path.size;
+
+export function pathKey(op: number, prefix: string): Buffer {
+  const bytes = Buffer.from(prefix);
+  if (bytes.length > PREFIX_BYTES) throw new Error(`path prefix longer than ${PREFIX_BYTES} bytes: ${prefix}`);
+  const key = Buffer.alloc(PATH_KEY.size);
+  key.writeUInt32LE(8 + 8 * bytes.length, PATH_KEY.fields.prefixlen.offset);
+  key.writeUInt8(op, PATH_KEY.fields.kind.offset);
+  bytes.copy(key, PATH_KEY.fields.path.offset);
+  return key;
+}
+
+function commKey(comm: string): Buffer {
+  const key = Buffer.alloc(structs.vg_task.fields.comm.size);
+  Buffer.from(comm).copy(key, 0, 0, key.length - 1);
+  return key;
+}
+
+/** Makes a map hold exactly these entries: new ones first, then the stale ones go. */
+function replaceEntries(obj: BpfObject, map: string, entries: [Buffer, Buffer][]): void {
+  const wanted = new Set(entries.map(([k]) => k.toString("hex")));
+  for (const [key, value] of entries) obj.mapUpdate(map, key, value);
+  const stale: Buffer[] = [];
+  for (let key = obj.mapNextKey(map, null); key; key = obj.mapNextKey(map, key)) {
+    if (!wanted.has(key.toString("hex"))) stale.push(key);
+  }
+  for (const key of stale) obj.mapDelete(map, key);
+}
+
+/**
+ * Writes an interest spec into the kernel's filter maps. New entries go in before stale ones
+ * go out, so an event wanted by both the old and the new spec is never dropped in between.
+ */
+export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: number): void {
+  for (const kind of Object.keys(spec.kinds)) {
+    if (!KERNEL_KINDS.has(kind)) throw new Error(`unknown event kind in interest: ${kind}`);
+  }
+  const exeKeys = spec.ignoreExes.map((path) => {
+    const st = statSync(path, { bigint: true });
+    const key = Buffer.alloc(structs.vg_exe_key.size);
+    key.writeBigUInt64LE(st.ino, structs.vg_exe_key.fields.ino.offset);
+    key.writeUInt32LE(kernelDev(st.dev), structs.vg_exe_key.fields.dev.offset);
+    return key;
+  });
+  const one = Buffer.from([1]);
+  replaceEntries(
+    obj,
+    "vg_ignore_comms",
+    spec.ignoreComms.map((c) => [commKey(c), one]),
+  );
+  replaceEntries(
+    obj,
+    "vg_ignore_exes",
+    exeKeys.map((k) => [k, one]),
+  );
+
+  const interestOf = (kind: string): KindInterest =>
+    ALWAYS_SENT.has(kind) ? { enabled: true } : (spec.kinds[kind] ?? { enabled: true });
+  const paths: [Buffer, Buffer][] = [];
+  for (const [kind, op] of KERNEL_KINDS) {
+    for (const [prefix, access] of Object.entries(interestOf(kind).paths ?? {})) {
+      paths.push([pathKey(op, prefix), u32(ACCESS[access])]);
+    }
+  }
+  replaceEntries(obj, "vg_paths", paths);
+
+  for (const [kind, op] of KERNEL_KINDS) {
+    const interest = interestOf(kind);
+    const usePaths = Object.keys(interest.paths ?? {}).length > 0 ? 1 : 0;
+    obj.mapUpdate(
+      "vg_kinds",
+      u32(op),
+      u32(interest.enabled ? 1 : 0, ACCESS[interest.pathDefault ?? "any"], usePaths, 0),
+    );
+  }
+  const flags =
+    (spec.ignoreComms.length ? enums.vg_config_flags.VG_CFG_IGNORE_COMMS : 0) |
+    (spec.ignoreExes.length ? enums.vg_config_flags.VG_CFG_IGNORE_EXES : 0);
+  obj.mapUpdate("vg_config", u32(0), u32(sensorTgid, flags));
+}
