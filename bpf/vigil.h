@@ -185,6 +185,7 @@ struct vg_exit {
 #include "records/file.h"
 #include "records/net.h"
 #include "records/mem.h"
+#include "records/proc.h"
 #include "records/kernel.h"
 
 #ifdef __bpf__

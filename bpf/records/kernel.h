@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Records of the credentials and the kernel: cred changes, module loads, ptrace, bpf, namespaces, mounts, signals. Included by vigil.h only. */
+/* Records of the the kernel: module loads, bpf program loads, namespaces, mounts. Included by vigil.h only. */
 #ifndef VIGIL_RECORDS_KERNEL_H
 #define VIGIL_RECORDS_KERNEL_H
 

@@ -3,6 +3,7 @@ import { fileEvents } from "./file.js";
 import { kernelEvents } from "./kernel.js";
 import { memEvents } from "./mem.js";
 import { netEvents } from "./net.js";
+import { procEvents } from "./proc.js";
 import { processEvents } from "./process.js";
 
 /**
@@ -17,6 +18,7 @@ export const EventSchema = z.discriminatedUnion("kind", [
   ...fileEvents,
   ...netEvents,
   ...memEvents,
+  ...procEvents,
   ...kernelEvents,
 ]);
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { createLogger } from "../../log.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
+import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
 import { Sensor } from "../../sensor/sensor.js";
 import { JsonLinesSink } from "../../sensor/sinks/index.js";
 
@@ -9,10 +10,24 @@ export function registerRun(program: Command): void {
     .command("run")
     .description("start the sensor: watch the host and stream events as JSON lines")
     .option("-o, --output <file>", "append events to FILE instead of stdout")
+    .option(
+      "--interest <file>",
+      "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes)",
+    )
+    .option("--deliver-all", "send every event the kernel can see, unfiltered")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
-    .action(async (opts: { output?: string; logLevel: string }) => {
+    .action(async (opts: { output?: string; logLevel: string; interest?: string; deliverAll?: boolean }) => {
       const logger = createLogger(opts.logLevel);
-      const sensor = new Sensor({ bridge: kernelBridge(), sinks: [new JsonLinesSink(opts.output)], logger });
+      let interest: InterestSpec = DEFAULT_INTEREST;
+      try {
+        if (opts.deliverAll) interest = DELIVER_ALL;
+        else if (opts.interest) interest = readInterest(opts.interest);
+      } catch (err) {
+        logger.error({ err }, (err as Error).message);
+        process.exitCode = 2;
+        return;
+      }
+      const sensor = new Sensor({ bridge: kernelBridge(), sinks: [new JsonLinesSink(opts.output)], logger, interest });
       try {
         await sensor.start();
       } catch (err) {

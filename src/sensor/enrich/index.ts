@@ -7,6 +7,7 @@ import { fileBuilders } from "./file.js";
 import { kernelBuilders } from "./kernel.js";
 import { memBuilders } from "./mem.js";
 import { netBuilders } from "./net.js";
+import { procBuilders } from "./proc.js";
 import { processBuilders } from "./process.js";
 
 export type { Emit } from "./builders.js";
@@ -21,6 +22,7 @@ const builders = new Map<string, AnyBuilder>(
     ...fileBuilders,
     ...netBuilders,
     ...memBuilders,
+    ...procBuilders,
     ...kernelBuilders,
   } satisfies Builders<KernelRecord>) as [string, AnyBuilder][],
 );

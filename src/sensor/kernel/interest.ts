@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { BpfObject } from "./bridge.js";
 import { enums, structs } from "./layout.generated.js";
 
@@ -180,4 +180,45 @@ export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: nu
     (spec.ignoreComms.length ? enums.vg_config_flags.VG_CFG_IGNORE_COMMS : 0) |
     (spec.ignoreExes.length ? enums.vg_config_flags.VG_CFG_IGNORE_EXES : 0);
   obj.mapUpdate("vg_config", u32(0), u32(sensorTgid, flags));
+}
+
+const ACCESS_NAMES = Object.keys(ACCESS);
+
+/** Reads an interest spec from a JSON file; every problem is named with where it is. */
+export function readInterest(path: string): InterestSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new Error(`interest ${path}: ${(err as Error).message}`);
+  }
+  const problems: string[] = [];
+  const spec: InterestSpec = { kinds: {}, ignoreComms: [], ignoreExes: [] };
+  const obj = (raw ?? {}) as Record<string, unknown>;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) problems.push("the top level must be an object");
+  for (const key of Object.keys(obj)) {
+    if (!["kinds", "ignoreComms", "ignoreExes"].includes(key)) problems.push(`unknown field "${key}"`);
+  }
+  for (const list of ["ignoreComms", "ignoreExes"] as const) {
+    const v = obj[list] ?? [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) problems.push(`${list} must be an array of strings`);
+    else spec[list] = v as string[];
+  }
+  const kinds = (obj.kinds ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [kind, k] of Object.entries(kinds)) {
+    const at = `kinds["${kind}"]`;
+    if (!KERNEL_KINDS.has(kind)) problems.push(`${at}: unknown event kind`);
+    if (typeof k?.enabled !== "boolean") problems.push(`${at}.enabled must be true or false`);
+    if (k?.pathDefault !== undefined && !ACCESS_NAMES.includes(String(k.pathDefault)))
+      problems.push(`${at}.pathDefault must be one of ${ACCESS_NAMES.join(", ")}`);
+    for (const [prefix, access] of Object.entries((k?.paths ?? {}) as Record<string, unknown>)) {
+      if (!ACCESS_NAMES.includes(String(access)))
+        problems.push(`${at}.paths["${prefix}"] must be one of ${ACCESS_NAMES.join(", ")}`);
+      if (Buffer.byteLength(prefix) > PREFIX_BYTES)
+        problems.push(`${at}.paths["${prefix}"] is longer than ${PREFIX_BYTES} bytes`);
+    }
+    spec.kinds[kind] = k as unknown as KindInterest;
+  }
+  if (problems.length) throw new Error(`interest ${path}: ${problems.join("; ")}`);
+  return spec;
 }

@@ -3,17 +3,19 @@ import { type FileRecord, fileHandlers } from "./file.js";
 import { type KernelRecord as KernelDomainRecord, kernelHandlers } from "./kernel.js";
 import { type MemRecord, memHandlers } from "./mem.js";
 import { type NetRecord, netHandlers } from "./net.js";
+import { type ProcRecord, procHandlers } from "./proc.js";
 import { type ProcessRecord, processHandlers } from "./process.js";
 
 export type { DecodeErrorKind, Handler, TaskRecord } from "./common.js";
 export type { FileRecord } from "./file.js";
 export type { MemRecord } from "./mem.js";
 export type { NetRecord } from "./net.js";
+export type { ProcRecord } from "./proc.js";
 export type { ExecRecord, ExitRecord, ForkRecord, ProcessRecord } from "./process.js";
 export type { KernelDomainRecord };
 
 /** Every record the kernel programs send, decoded. */
-export type KernelRecord = ProcessRecord | FileRecord | NetRecord | MemRecord | KernelDomainRecord;
+export type KernelRecord = ProcessRecord | FileRecord | NetRecord | MemRecord | ProcRecord | KernelDomainRecord;
 
 /** The decoder for each op (enum vg_op), from every domain. */
 export const handlers = new Map<number, Handler<KernelRecord>>([
@@ -21,5 +23,6 @@ export const handlers = new Map<number, Handler<KernelRecord>>([
   ...fileHandlers,
   ...netHandlers,
   ...memHandlers,
+  ...procHandlers,
   ...kernelHandlers,
 ]);
