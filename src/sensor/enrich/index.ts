@@ -1,5 +1,5 @@
 import type { EventBase, ProcessContext } from "../../events/schema.js";
-import type { KernelRecord } from "../kernel/decode.js";
+import type { KernelRecord, TaskRecord } from "../kernel/decode.js";
 import type { Actor, ProcessTable } from "../state/index.js";
 import type { Builders, Emit } from "./builders.js";
 import type { WallClock } from "./clock.js";
@@ -27,15 +27,45 @@ const builders = new Map<string, AnyBuilder>(
   } satisfies Builders<KernelRecord>) as [string, AnyBuilder][],
 );
 
+function sameTask(a: TaskRecord, b: TaskRecord): boolean {
+  return (
+    a.tid === b.tid &&
+    a.ppid === b.ppid &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.euid === b.euid &&
+    a.comm === b.comm &&
+    a.cgroupId === b.cgroupId &&
+    a.startBoottime === b.startBoottime
+  );
+}
+
 /** Builds the wire events: the record's own facts plus what the process table knows. */
 export class Enricher {
+  /** The last context built for each process, reused while nothing in it changed. */
+  private readonly contexts = new WeakMap<Actor, { generation: number; task: TaskRecord; context: ProcessContext }>();
+
   constructor(
     private readonly processes: ProcessTable,
     private readonly clock: WallClock,
   ) {}
 
+  /**
+   * The process context of an event. Events share one context object while the task's ids and
+   * the table are unchanged: a process opening a million files builds it once. Sinks must not
+   * change what they are given.
+   */
   process(record: KernelRecord, actor: Actor): ProcessContext {
     const t = record.task;
+    const generation = this.processes.generation;
+    const cached = this.contexts.get(actor);
+    if (cached && cached.generation === generation && sameTask(cached.task, t)) return cached.context;
+    const context = this.build(t, actor);
+    this.contexts.set(actor, { generation, task: t, context });
+    return context;
+  }
+
+  private build(t: TaskRecord, actor: Actor): ProcessContext {
     return {
       pid: t.pid,
       tid: t.tid,

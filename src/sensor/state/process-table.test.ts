@@ -65,3 +65,14 @@ test("a reused pid replaces the exited process", () => {
   assert.equal(t.get(10)?.exe, "/new");
   assert.equal(t.get(10)?.exitedAt, undefined);
 });
+
+test("a kept ancestry follows a parent that runs a new program", () => {
+  const t = new ProcessTable();
+  t.upsert(actor(1, 0, "/sbin/init"));
+  t.upsert(actor(10, 1, "/usr/bin/bash"));
+  t.upsert(actor(11, 10, "/usr/bin/sleep"));
+  const first = t.ancestry(11);
+  assert.equal(t.ancestry(11), first, "the same chain while nothing changed");
+  t.upsert(actor(10, 1, "/usr/bin/python3"));
+  assert.deepEqual(t.ancestry(11)[0], { pid: 10, exe: "/usr/bin/python3" });
+});

@@ -37,6 +37,12 @@ export const DEFAULT_LIMITS: ProcessTableLimits = { maxAncestry: 32, maxExited: 
 export class ProcessTable {
   private readonly live = new Map<number, Actor>();
   private readonly exited = new Map<number, Actor>();
+  private readonly ancestries = new WeakMap<Actor, { generation: number; chain: Ancestor[] }>();
+  /**
+   * Bumped whenever a process starts or runs a new program, which is when an ancestry chain
+   * can change: what was derived from the table at an older generation must be derived again.
+   */
+  generation = 0;
   readonly limits: ProcessTableLimits;
 
   constructor(limits: Partial<ProcessTableLimits> = {}) {
@@ -62,6 +68,7 @@ export class ProcessTable {
 
   /** A new process; a pid seen before belongs to a process that is gone. */
   upsert(actor: Actor): Actor {
+    this.generation++;
     this.exited.delete(actor.pid);
     this.live.set(actor.pid, actor);
     return actor;
@@ -81,8 +88,20 @@ export class ProcessTable {
     return actor;
   }
 
-  /** Parent first, up to init; stops at an unknown parent, a loop, or the bound. */
+  /**
+   * Parent first, up to init; stops at an unknown parent, a loop, or the bound. Kept per
+   * process until the table changes, so a busy process's events share one chain.
+   */
   ancestry(pid: number): Ancestor[] {
+    const actor = this.get(pid);
+    const cached = actor && this.ancestries.get(actor);
+    if (cached && cached.generation === this.generation) return cached.chain;
+    const chain = this.walkAncestry(pid);
+    if (actor) this.ancestries.set(actor, { generation: this.generation, chain });
+    return chain;
+  }
+
+  private walkAncestry(pid: number): Ancestor[] {
     const chain: Ancestor[] = [];
     let current = this.get(pid);
     const seen = new Set<number>([pid]);
