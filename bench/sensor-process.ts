@@ -53,18 +53,22 @@ function programStats(): Record<string, { runTimeNs: number; runs: number }> {
 
 const statsSysctl = "/proc/sys/kernel/bpf_stats_enabled";
 
-export async function withSensor<T>(load: () => T): Promise<{ result: T; sensor: SensorRun }> {
+/** Runs `load` while `vigil run --output /dev/null ARGS` runs, and reads what the sensor did. */
+export async function withSensor<T>(
+  load: () => T | Promise<T>,
+  args: string[] = [],
+): Promise<{ result: T; sensor: SensorRun }> {
   const statsWere = readFileSync(statsSysctl, "utf8").trim();
   writeFileSync(statsSysctl, "1");
   try {
-    return await measured(load);
+    return await measured(load, args);
   } finally {
     writeFileSync(statsSysctl, statsWere);
   }
 }
 
-async function measured<T>(load: () => T): Promise<{ result: T; sensor: SensorRun }> {
-  const proc = spawn(vigil, ["run", "--output", "/dev/null"], { stdio: ["ignore", "ignore", "pipe"] });
+async function measured<T>(load: () => T | Promise<T>, args: string[]): Promise<{ result: T; sensor: SensorRun }> {
+  const proc = spawn(vigil, ["run", "--output", "/dev/null", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
@@ -87,8 +91,7 @@ async function measured<T>(load: () => T): Promise<{ result: T; sensor: SensorRu
   }, 100);
   const cpuBefore = cpuSeconds(pid);
   const kernelBefore = programStats();
-  // The load runs in a child process so that this process's event loop keeps sampling.
-  const result = await new Promise<T>((resolve) => setImmediate(() => resolve(load())));
+  const result = await load();
   await sleep(300);
   maxRss = Math.max(maxRss, rssMb(pid));
   const cpu = cpuSeconds(pid) - cpuBefore;
@@ -126,6 +129,58 @@ export function tester<T>(name: string, args: (string | number)[]): T {
   const r = spawnSync(join(progs, name), args.map(String), { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** The same, without blocking this process (its timers keep sampling the sensor). */
+export function testerAsync<T>(name: string, args: (string | number)[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(progs, name), args.map(String), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${name} failed: ${err}`)),
+    );
+  });
+}
+
+/** Count of BPF programs loaded on the host. */
+export function programCount(): number {
+  const out = spawnSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" }).stdout;
+  return (JSON.parse(out || "[]") as unknown[]).length;
+}
+
+/** Runs `load` while a peer tool (bpftrace, opensnoop, ...) runs with its output thrown away. */
+export async function withPeer<T>(command: string[], load: () => Promise<T>): Promise<T> {
+  const before = programCount();
+  const [file = "", ...args] = command;
+  const peer = spawn(file, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  peer.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise((r) => peer.once("exit", r));
+  // Attached once it has loaded programs and stopped adding them.
+  let count = before;
+  for (let stable = 0, i = 0; stable < 3 && i < 100; i++) {
+    await sleep(100);
+    if (peer.exitCode !== null) throw new Error(`${command.join(" ")} exited: ${stderr}`);
+    const now = programCount();
+    stable = now > before && now === count ? stable + 1 : 0;
+    count = now;
+  }
+  try {
+    return await load();
+  } finally {
+    peer.kill("SIGINT");
+    await Promise.race([exited, sleep(5000)]);
+    if (peer.exitCode === null) peer.kill("SIGKILL");
+  }
 }
 
 export { progs };
