@@ -1,0 +1,62 @@
+import { writeFileSync } from "node:fs";
+import type { VigilEvent } from "../src/events/schema.js";
+import { createLogger } from "../src/log.js";
+import { kernelBridge } from "../src/sensor/kernel/index.js";
+import { DELIVER_ALL } from "../src/sensor/kernel/interest.js";
+import { Sensor } from "../src/sensor/sensor.js";
+import type { Sink } from "../src/sensor/sinks/index.js";
+import { testerAsync } from "./sensor-process.js";
+
+/**
+ * Events per second into TypeScript with everything delivered: open/close loops run on one
+ * core while the agent decodes, tracks and enriches every event on the other. The sink only
+ * counts, so the figure is the pipeline's and not a JSON writer's.
+ */
+
+const ops = Math.round(3_000_000 * Number(process.env.BENCH_SCALE ?? 1));
+const file = "/tmp/vigil-bench-throughput";
+writeFileSync(file, "x");
+
+class CountingSink implements Sink {
+  readonly stats = { written: 0, dropped: 0 };
+  readonly kinds = new Map<string, number>();
+  write(event: VigilEvent): void {
+    this.stats.written++;
+    this.kinds.set(event.kind, (this.kinds.get(event.kind) ?? 0) + 1);
+  }
+  flush(): void {}
+  async close(): Promise<void> {}
+}
+
+const sink = new CountingSink();
+const sensor = new Sensor({
+  bridge: kernelBridge(),
+  sinks: [sink],
+  logger: createLogger("warn"),
+  interest: DELIVER_ALL,
+  source: { ringBytes: 64 << 20 },
+});
+await sensor.start();
+const before = sensor.statistics();
+const cpu0 = process.cpuUsage();
+const result = await testerAsync<{ ops: number; seconds: number }>("loop", ["open", file, ops]);
+await new Promise((r) => setTimeout(r, 300));
+const cpu = process.cpuUsage(cpu0);
+const after = await sensor.stop();
+const records = after.records - before.records;
+const opens = sink.kinds.get("file.open") ?? 0;
+const line = {
+  bench: "throughput",
+  opens_per_sec: Math.round(result.ops / result.seconds),
+  events_per_sec: Math.round(records / result.seconds),
+  file_open_events: opens,
+  lost_records: Number(after.lostRecords - before.lostRecords),
+  decode_errors: Object.values(after.decodeErrors).reduce((a, b) => a + b, 0),
+  agent_cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+  agent_rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+};
+console.log(
+  `throughput: ${line.events_per_sec.toLocaleString("en-US")} events/s into TypeScript (${opens.toLocaleString("en-US")} file.open), ` +
+    `${line.lost_records} lost, ${line.decode_errors} decode errors; agent CPU ${line.agent_cpu_s} s, RSS ${line.agent_rss_mb} MB`,
+);
+console.log(JSON.stringify(line));
