@@ -45,6 +45,11 @@ test("the table is drawn as a tree, kernel threads in brackets, odd arguments qu
   assert.match(lines[4] ?? "", /^2\s+0\s+0\s+root\s+.*\[kworker\/0:1\]$/);
 });
 
+test("an executable that could not be read is shown as ?", () => {
+  const text = formatActors([view(1, 0, "", ["/init", "--flag"])]);
+  assert.match(text.split("\n")[1] ?? "", /\s\?\s+\/init --flag$/);
+});
+
 test("long arguments are cut in the table unless wide", () => {
   const long = view(7, 0, "/bin/x", ["x", "a".repeat(300)]);
   assert.ok(formatActors([long]).trimEnd().endsWith("…"));

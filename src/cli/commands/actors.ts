@@ -61,8 +61,9 @@ const ARGS_WIDTH = 120;
 export function formatActors(actors: readonly ActorView[], wide = false): string {
   const rows = forest(actors).map(({ actor: a, depth }) => {
     const branch = depth === 0 ? "" : `${"   ".repeat(depth - 1)} \\_ `;
-    // A kernel thread has no executable; ps shows its name in brackets.
-    const exe = a.exe === "" ? `[${a.comm}]` : a.exe;
+    // A kernel thread has neither executable nor arguments: its name in brackets, as ps shows it.
+    // An executable that could not be read (/proc/<pid>/exe refused) is "?".
+    const exe = a.exe !== "" ? a.exe : a.args.length === 0 ? `[${a.comm}]` : "?";
     let args = a.args.map(shellWord).join(" ") + (a.argsTruncated ? " …" : "");
     if (!wide && args.length > ARGS_WIDTH) args = `${args.slice(0, ARGS_WIDTH - 1)}…`;
     return [
