@@ -1,6 +1,8 @@
 import { Command } from "commander";
+import { registerActors } from "./commands/actors.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerRun } from "./commands/run.js";
+import { registerStatistics } from "./commands/statistics.js";
 import { clientVersion, registerVersion } from "./commands/version.js";
 
 const program = new Command("vigil")
@@ -9,8 +11,11 @@ const program = new Command("vigil")
 registerRun(program);
 registerDoctor(program);
 registerVersion(program);
+registerStatistics(program);
+registerActors(program);
 
-program.parseAsync(process.argv).catch((err: Error) => {
+// Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).
+program.parseAsync(process.argv).catch((err: Error & { exitCode?: number }) => {
   process.stderr.write(`vigil: ${err.message}\n`);
-  process.exitCode = 1;
+  process.exitCode = err.exitCode ?? 1;
 });

@@ -12,6 +12,8 @@ import {
   RecordDecoder,
 } from "./kernel/index.js";
 import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
+import type { EnforcementPath } from "./kernel/preflight.js";
+import type { AttachFailure, RingReport } from "./kernel/source.js";
 import type { Sink } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
 
@@ -29,13 +31,22 @@ export interface SensorStatistics {
   uptimeMs: number;
   records: number;
   decodeErrors: Record<string, number>;
+  /** Records the kernel could not reserve, all rings together. */
   lostRecords: bigint;
+  /** Per ring buffer: lost records and drain counts. */
+  rings: RingReport[];
   /** Events delivered to the agent, per kind. */
   events: Record<string, number>;
   /** Events the kernel's filters dropped, per kind. */
   filtered: Record<string, number>;
   processes: number;
   sinks: { written: number; dropped: number }[];
+  /** This agent process: CPU time (process.cpuUsage) and resident memory. */
+  agent: { cpuUserUs: number; cpuSystemUs: number; rssBytes: number };
+  /** What preflight found can stop an operation; empty before start. */
+  enforcement: EnforcementPath[];
+  /** Programs that did not attach; their events are missing. */
+  attachFailures: AttachFailure[];
 }
 
 /**
@@ -46,10 +57,11 @@ export class Sensor {
   readonly state = new HostState();
   readonly decoder = new RecordDecoder();
   private readonly source: KernelSource;
-  private readonly clock: WallClock;
+  /** Kernel clocks to wall time. */
+  readonly clock: WallClock;
   private readonly enricher: Enricher;
   private readonly events: Record<string, number> = {};
-  private startedAt = 0;
+  private startedAtMs = 0;
   private clockTimer: NodeJS.Timeout | undefined;
   report: PreflightReport | undefined;
 
@@ -80,8 +92,13 @@ export class Sensor {
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
-    this.startedAt = Date.now();
+    this.startedAtMs = Date.now();
     logger.info({ processes: seeded }, "sensor started");
+  }
+
+  /** Date.now() when start() finished; 0 before. */
+  get startedAt(): number {
+    return this.startedAtMs;
   }
 
   private readonly emit = (event: VigilEvent): void => {
@@ -98,15 +115,21 @@ export class Sensor {
   }
 
   statistics(): SensorStatistics {
+    const rings = this.source.rings();
+    const cpu = process.cpuUsage();
     return {
-      uptimeMs: this.startedAt ? Date.now() - this.startedAt : 0,
+      uptimeMs: this.startedAtMs ? Date.now() - this.startedAtMs : 0,
       records: this.decoder.stats.records,
       decodeErrors: { ...this.decoder.stats.errors },
-      lostRecords: this.source.lostRecords(),
+      lostRecords: rings.reduce((n, r) => n + r.lost, 0n),
+      rings,
       events: { ...this.events },
       filtered: this.source.filteredByKind(),
       processes: this.state.processes.size,
       sinks: this.options.sinks.map((s) => ({ ...s.stats })),
+      agent: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rssBytes: process.memoryUsage.rss() },
+      enforcement: [...(this.report?.enforcement ?? [])],
+      attachFailures: this.source.attachFailures.map((f) => ({ ...f })),
     };
   }
 

@@ -34,6 +34,8 @@ export type WireEvent = Record<string, unknown> & {
 export interface RunningSensor {
   proc: ChildProcess;
   output: string;
+  /** Its control socket: a temp path unless args chose one, so sensors in parallel never meet. */
+  socket: string;
   logs: () => Record<string, unknown>[];
   events: () => WireEvent[];
   waitFor: (match: (e: WireEvent) => boolean, what: string, timeoutMs?: number) => Promise<WireEvent>;
@@ -53,7 +55,17 @@ export async function startSensor(
 ): Promise<RunningSensor> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-e2e-"));
   const output = join(dir, "events.jsonl");
-  const command = [...prefix, vigil, "run", "--output", output, ...args];
+  const chosen = args.indexOf("--control-socket");
+  const socket = chosen >= 0 ? (args[chosen + 1] ?? "") : join(dir, "control.sock");
+  const command = [
+    ...prefix,
+    vigil,
+    "run",
+    "--output",
+    output,
+    ...(chosen >= 0 ? [] : ["--control-socket", socket]),
+    ...args,
+  ];
   const proc = spawn(command[0] ?? vigil, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr?.setEncoding("utf8").on("data", (d: string) => {
@@ -85,6 +97,7 @@ export async function startSensor(
   return {
     proc,
     output,
+    socket,
     logs,
     events,
     async waitFor(match, what, waitMs = 10_000) {

@@ -1,9 +1,20 @@
 import type { Command } from "commander";
 import { createLogger } from "../../log.js";
+import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
 import { Sensor } from "../../sensor/sensor.js";
 import { JsonLinesSink } from "../../sensor/sinks/index.js";
+import { socketPath } from "../client.js";
+import { clientVersion } from "./version.js";
+
+interface RunOptions {
+  output?: string;
+  logLevel: string;
+  interest?: string;
+  deliverAll?: boolean;
+  controlSocket?: string;
+}
 
 export function registerRun(program: Command): void {
   program
@@ -15,8 +26,12 @@ export function registerRun(program: Command): void {
       "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes)",
     )
     .option("--deliver-all", "send every event the kernel can see, unfiltered")
+    .option(
+      "--control-socket <path>",
+      "serve the CLI on this Unix socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)",
+    )
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
-    .action(async (opts: { output?: string; logLevel: string; interest?: string; deliverAll?: boolean }) => {
+    .action(async (opts: RunOptions) => {
       const logger = createLogger(opts.logLevel);
       let interest: InterestSpec = DEFAULT_INTEREST;
       try {
@@ -28,11 +43,24 @@ export function registerRun(program: Command): void {
         return;
       }
       const sensor = new Sensor({ bridge: kernelBridge(), sinks: [new JsonLinesSink(opts.output)], logger, interest });
+      // The socket is claimed before the kernel is touched: a second sensor stops here.
+      const control = new ControlServer(sensorTarget(sensor, clientVersion), {
+        path: socketPath(opts.controlSocket),
+        logger,
+      });
+      try {
+        await control.listen();
+      } catch (err) {
+        logger.error({ err }, `sensor cannot start: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
       try {
         await sensor.start();
       } catch (err) {
         logger.error({ err }, `sensor cannot start: ${(err as Error).message}`);
         process.exitCode = 1;
+        await control.close();
         await sensor.stop().catch(() => undefined);
         return;
       }
@@ -42,6 +70,7 @@ export function registerRun(program: Command): void {
         stopping = true;
         logger.info({ signal }, "stopping");
         try {
+          await control.close();
           const stats = await sensor.stop();
           logger.info({ ...stats, lostRecords: Number(stats.lostRecords) }, "sensor stopped");
         } catch (err) {

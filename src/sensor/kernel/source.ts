@@ -28,6 +28,13 @@ export interface AttachFailure {
   error: string;
 }
 
+/** One ring buffer: records the kernel could not reserve in it, and how the rest were drained. */
+export interface RingReport extends RingStats {
+  name: string;
+  /** Records lost because the ring was full (vg_counters), summed over CPUs. */
+  lost: bigint;
+}
+
 /** A per-CPU u64 counter's value, summed. */
 function sumPerCpu(value: Buffer | null): bigint {
   let sum = 0n;
@@ -117,6 +124,12 @@ export class KernelSource {
 
   ringStats(): RingStats | undefined {
     return this.ring?.stats();
+  }
+
+  /** Every ring the programs write to; today the one "events" ring. */
+  rings(): RingReport[] {
+    const drained = this.ring?.stats() ?? { records: 0, batches: 0, bytes: 0, oversized: 0 };
+    return [{ name: "events", lost: this.lostRecords(), ...drained }];
   }
 
   /** Detaches first so nothing new arrives, then delivers what the ring still holds. */

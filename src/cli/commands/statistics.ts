@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import { toJson } from "../../events/json.js";
+import type { SensorStatistics } from "../../sensor/sensor.js";
+import { query, socketPath } from "../client.js";
+import { table } from "../table.js";
+
+export function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)} s`;
+  const parts = [
+    [Math.floor(s / 86400), "d"],
+    [Math.floor(s / 3600) % 24, "h"],
+    [Math.floor(s / 60) % 60, "m"],
+    [s % 60, "s"],
+  ] as const;
+  const first = parts.findIndex(([n]) => n > 0);
+  return parts
+    .slice(first)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join(" ");
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / (1 << 30)).toFixed(2)} GiB`;
+}
+
+/** Key/value lines, keys padded to the longest. */
+function fields(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`.trimEnd()).join("\n")}\n`;
+}
+
+/** The statistics as tables for people. Numbers that crossed the socket may be number or bigint. */
+export function formatStatistics(s: SensorStatistics): string {
+  const seconds = (us: number) => `${(us / 1e6).toFixed(2)} s`;
+  const errors = Object.entries(s.decodeErrors);
+  const out: string[] = [
+    fields([
+      ["uptime", duration(s.uptimeMs)],
+      ["records decoded", String(s.records)],
+      ["decode errors", errors.map(([k, n]) => `${k} ${n}`).join(", ") || "none"],
+      ["lost records", String(s.lostRecords)],
+      ["process table", `${s.processes} live processes`],
+      ["agent cpu", `${seconds(s.agent.cpuUserUs)} user, ${seconds(s.agent.cpuSystemUs)} system`],
+      ["agent rss", bytes(s.agent.rssBytes)],
+      ["enforcement", s.enforcement.join(", ") || "none (audit only)"],
+      [
+        "not attached",
+        s.attachFailures.length === 0 ? "none" : s.attachFailures.map((f) => `${f.program} (${f.error})`).join("; "),
+      ],
+    ]),
+  ];
+  const kinds = [...new Set([...Object.keys(s.events), ...Object.keys(s.filtered)])].sort();
+  out.push(
+    table(
+      ["KIND", "DELIVERED", "FILTERED IN KERNEL"],
+      kinds.length > 0
+        ? kinds.map((k) => [k, String(s.events[k] ?? 0), String(s.filtered[k] ?? 0)])
+        : [["(no events yet)", "", ""]],
+    ),
+  );
+  out.push(
+    table(
+      ["RING", "LOST", "RECORDS", "BATCHES", "BYTES", "OVERSIZED"],
+      s.rings.map((r) => [
+        r.name,
+        String(r.lost),
+        String(r.records),
+        String(r.batches),
+        bytes(r.bytes),
+        String(r.oversized),
+      ]),
+    ),
+  );
+  out.push(
+    table(
+      ["SINK", "WRITTEN", "DROPPED"],
+      s.sinks.map((k, i) => [String(i), String(k.written), String(k.dropped)]),
+    ),
+  );
+  return out.join("\n");
+}
+
+export function registerStatistics(program: Command): void {
+  program
+    .command("get-statistics")
+    .description("print the running sensor's statistics: events, losses, decode errors, resources")
+    .option("--json", "print as JSON")
+    .option("--socket <path>", "the sensor's control socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)")
+    .action(async (opts: { json?: boolean; socket?: string }) => {
+      const stats = (await query(socketPath(opts.socket), "statistics")) as SensorStatistics;
+      process.stdout.write(opts.json ? `${toJson(stats)}\n` : formatStatistics(stats));
+    });
+}

@@ -1,0 +1,66 @@
+import type { SensorStatistics } from "../sensor.js";
+
+/** The running sensor, as `version` reports it. */
+export interface SensorVersion {
+  version: string;
+  node: string;
+  kernel: string;
+  pid: number;
+  /** When the sensor started, ISO 8601; absent while it is still starting. */
+  startedAt?: string;
+  /** The policy definitions in force; "none" until policies are loaded. */
+  definitions: string;
+}
+
+/** One live process, as `actors` reports it. */
+export interface ActorView {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** The name /etc/passwd gives uid, when it has one. */
+  user?: string;
+  comm: string;
+  exe: string;
+  args: readonly string[];
+  argsTruncated: boolean;
+  cgroupId: bigint;
+  /** The container the process runs in; not resolved yet. */
+  container?: string;
+  /** Nanoseconds since the epoch, as `process.start_time` on events. */
+  startTime: bigint;
+  /** The same, ISO 8601. */
+  startedAt: string;
+}
+
+export interface ActorQuery {
+  /** Only this process and its descendants. */
+  pid?: number;
+}
+
+/** What the control socket asks of the running sensor. */
+export interface ControlTarget {
+  version(): SensorVersion;
+  statistics(): SensorStatistics;
+  /** Throws ControlError(notFound) when query.pid is not a live process. */
+  actors(query: ActorQuery): ActorView[];
+}
+
+/** `pid` and its descendants, in the order given; empty when pid is not among them. */
+export function subtree<T extends { pid: number; ppid: number }>(actors: readonly T[], pid: number): T[] {
+  const children = new Map<number, number[]>();
+  for (const a of actors) {
+    const list = children.get(a.ppid);
+    if (list) list.push(a.pid);
+    else children.set(a.ppid, [a.pid]);
+  }
+  const wanted = new Set<number>();
+  if (!actors.some((a) => a.pid === pid)) return [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const next = stack.pop() as number;
+    if (wanted.has(next)) continue;
+    wanted.add(next);
+    stack.push(...(children.get(next) ?? []));
+  }
+  return actors.filter((a) => wanted.has(a.pid));
+}

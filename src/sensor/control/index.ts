@@ -1,0 +1,15 @@
+export { type ActorQuery, type ActorView, type ControlTarget, type SensorVersion, subtree } from "./answers.js";
+export {
+  CONTROL_ERRORS,
+  ControlError,
+  type ControlErrorCode,
+  type ControlRequest,
+  type ControlResponse,
+  DEFAULT_CONTROL_SOCKET,
+  encodeRequest,
+  LineReader,
+  MAX_REQUEST_BYTES,
+  parseResponse,
+} from "./protocol.js";
+export { sensorTarget } from "./sensor-target.js";
+export { ControlServer, type ControlServerOptions } from "./server.js";

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { KernelBridge } from "../kernel/index.js";
+import { Sensor } from "../sensor.js";
+import type { Actor } from "../state/index.js";
+import { CONTROL_ERRORS } from "./protocol.js";
+import { sensorTarget } from "./sensor-target.js";
+
+const SEC = 1_000_000_000n;
+// Booted at 2026-11-24T00:00:00Z: realtime - boottime.
+const BOOT_WALL = 1_795_478_400n * SEC;
+
+const bridge = {
+  clocks: () => ({ realtime: BOOT_WALL + 100n * SEC, monotonic: 90n * SEC, boottime: 100n * SEC }),
+} as unknown as KernelBridge;
+
+const actor = (pid: number, ppid: number, uid: number, exe: string): Actor => ({
+  pid,
+  ppid,
+  uid,
+  gid: uid,
+  euid: uid,
+  comm: exe.split("/").pop() ?? "",
+  exe,
+  args: [exe],
+  argsTruncated: false,
+  cwd: "/",
+  cgroupId: 2n ** 40n + BigInt(pid),
+  startBoottime: BigInt(pid) * SEC,
+});
+
+function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-target-"));
+  const passwd = join(dir, "passwd");
+  writeFileSync(passwd, "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken line\n");
+  const sensor = new Sensor({ bridge, sinks: [], logger: undefined as never });
+  sensor.state.processes.upsert(actor(1, 0, 0, "/sbin/init"));
+  sensor.state.processes.upsert(actor(30, 1, 1000, "/usr/bin/bash"));
+  sensor.state.processes.upsert(actor(31, 30, 1000, "/usr/bin/vim"));
+  sensor.state.processes.upsert(actor(40, 1, 4321, "/usr/sbin/cron"));
+  sensor.state.processes.exit(40, 50n * SEC);
+  return { sensor, target: sensorTarget(sensor, "1.2.3", passwd), done: () => rmSync(dir, { recursive: true }) };
+}
+
+test("actors: live processes by pid, with user names, wall start times and cgroup ids", () => {
+  const { target, done } = fixture();
+  try {
+    const actors = target.actors({});
+    assert.deepEqual(
+      actors.map((a) => [a.pid, a.ppid, a.uid, a.user]),
+      [
+        [1, 0, 0, "root"],
+        [30, 1, 1000, "alice"],
+        [31, 30, 1000, "alice"],
+      ],
+      "the exited process is not listed",
+    );
+    const bash = actors[1];
+    assert.equal(bash?.startTime, BOOT_WALL + 30n * SEC);
+    assert.equal(bash?.startedAt, "2026-11-24T00:00:30.000Z");
+    assert.equal(bash?.cgroupId, 2n ** 40n + 30n);
+    assert.equal(bash?.container, undefined);
+  } finally {
+    done();
+  }
+});
+
+test("actors: a uid without a passwd entry has no name", () => {
+  const { sensor, target, done } = fixture();
+  try {
+    sensor.state.processes.upsert(actor(50, 1, 4321, "/opt/x"));
+    const x = target.actors({ pid: 50 });
+    assert.equal(x.length, 1);
+    assert.equal(x[0]?.uid, 4321);
+    assert.equal(x[0]?.user, undefined);
+  } finally {
+    done();
+  }
+});
+
+test("actors: --pid gives the subtree, and a pid that is not live is not found", () => {
+  const { target, done } = fixture();
+  try {
+    assert.deepEqual(
+      target.actors({ pid: 30 }).map((a) => a.pid),
+      [30, 31],
+    );
+    assert.throws(() => target.actors({ pid: 40 }), { code: CONTROL_ERRORS.notFound });
+  } finally {
+    done();
+  }
+});
+
+test("version: the package version, no start time before the sensor started, definitions none", () => {
+  const { target, done } = fixture();
+  try {
+    const v = target.version();
+    assert.equal(v.version, "1.2.3");
+    assert.equal(v.node, process.versions.node);
+    assert.equal(v.pid, process.pid);
+    assert.equal(v.startedAt, undefined);
+    assert.equal(v.definitions, "none");
+  } finally {
+    done();
+  }
+});

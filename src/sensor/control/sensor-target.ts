@@ -1,0 +1,49 @@
+import { release } from "node:os";
+import type { Sensor } from "../sensor.js";
+import type { ActorView, ControlTarget } from "./answers.js";
+import { subtree } from "./answers.js";
+import { CONTROL_ERRORS, ControlError } from "./protocol.js";
+import { UserNames } from "./users.js";
+
+const isoOfNs = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+
+/** Answers control requests from a sensor's own state; `version` is the package the sensor runs. */
+export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/passwd"): ControlTarget {
+  const users = new UserNames(passwd);
+  return {
+    version: () => ({
+      version,
+      node: process.versions.node,
+      kernel: sensor.report?.kernelRelease ?? release(),
+      pid: process.pid,
+      ...(sensor.startedAt > 0 && { startedAt: new Date(sensor.startedAt).toISOString() }),
+      definitions: "none",
+    }),
+    statistics: () => sensor.statistics(),
+    actors: (query) => {
+      const all: ActorView[] = [];
+      for (const a of sensor.state.processes.actors()) {
+        const startTime = sensor.clock.fromBoottime(a.startBoottime);
+        const user = users.get(a.uid);
+        all.push({
+          pid: a.pid,
+          ppid: a.ppid,
+          uid: a.uid,
+          ...(user !== undefined && { user }),
+          comm: a.comm,
+          exe: a.exe,
+          args: a.args,
+          argsTruncated: a.argsTruncated,
+          cgroupId: a.cgroupId,
+          startTime,
+          startedAt: isoOfNs(startTime),
+        });
+      }
+      all.sort((x, y) => x.pid - y.pid);
+      if (query.pid === undefined) return all;
+      const tree = subtree(all, query.pid);
+      if (tree.length === 0) throw new ControlError(CONTROL_ERRORS.notFound, `no live process with pid ${query.pid}`);
+      return tree;
+    },
+  };
+}
