@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installRoot } from "../src/paths.js";
 
@@ -68,7 +69,11 @@ export async function withSensor<T>(
 }
 
 async function measured<T>(load: () => T | Promise<T>, args: string[]): Promise<{ result: T; sensor: SensorRun }> {
-  const proc = spawn(vigil, ["run", "--output", "/dev/null", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  // A socket of its own, so that a sensor already running on the host does not stop the bench.
+  const socket = join(mkdtempSync(join(tmpdir(), "vigil-bench-")), "vigil.sock");
+  const proc = spawn(vigil, ["run", "--output", "/dev/null", "--control-socket", socket, ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   proc.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
