@@ -46,6 +46,9 @@ int BPF_PROG(vg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	vg_task_fill(&rec->task, task);
 	rec->old_pid = old_pid;
 	rec->exec_flags = 0;
+	/* No directory names the program: a memfd (shmem clears its link count) or an unlinked file. */
+	if (BPF_CORE_READ(file, f_inode, __i_nlink) == 0)
+		rec->exec_flags |= VG_EXEC_FILELESS;
 	rec->exe_ino = BPF_CORE_READ(file, f_inode, i_ino);
 	rec->exe_dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	rec->pad = 0;

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory: mappings that are writable and executable at once (the shape of injected or
+ * self-modifying code), and memfd_create (anonymous files, the usual first step of running a
+ * program that never touches a disk).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vigil.h"
+#include "lib/emit.h"
+#include "lib/filter.h"
+#include "lib/path.h"
+#include "lib/syscall.h"
+#include "lib/task.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* include/uapi/asm-generic/mman-common.h; #defines, so vmlinux.h lacks them. */
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define MEM_WX (PROT_WRITE | PROT_EXEC)
+#if defined(__TARGET_ARCH_mips)
+#define MAP_ANONYMOUS 0x800
+#else
+#define MAP_ANONYMOUS 0x20
+#endif
+
+/* The file open as @fd in the current task, or NULL. Read with probes: the table may change meanwhile. */
+static __always_inline struct file *mem_fd_file(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+/*
+ * Sends one W+X request. Only called once prot asked for W+X and the kind is wanted, so the
+ * file's path, the costly part, is resolved only for the few mappings that are sent.
+ */
+static __always_inline void mem_exec_mapping(struct pt_regs *regs, long ret, __u16 syscall, __u32 prot)
+{
+	struct vg_exec_mapping *rec = vg_record_start();
+	__u32 off = sizeof(*rec);
+	struct file *file = NULL;
+
+	if (!rec)
+		return;
+	rec->hdr.op = VG_OP_MEM_EXEC_MAPPING;
+	rec->hdr.flags = 0;
+	rec->hdr.ktime = bpf_ktime_get_ns();
+	vg_task_fill(&rec->task, bpf_get_current_task_btf());
+	rec->addr = VG_SYSCALL_ARG0(regs);
+	rec->len = VG_SYSCALL_ARG1(regs);
+	rec->result = ret;
+	rec->prot = prot;
+	rec->map_flags = 0;
+	rec->fd = -1;
+	rec->pkey = -1;
+	rec->syscall = syscall;
+	rec->path_len = 0;
+	rec->mem_flags = 0;
+	if (syscall == VG_MEM_MMAP) {
+		rec->map_flags = VG_SYSCALL_ARG3(regs);
+		rec->fd = VG_SYSCALL_ARG4(regs);
+		if (!(rec->map_flags & MAP_ANONYMOUS))
+			file = mem_fd_file(rec->fd);
+	} else if (syscall == VG_MEM_PKEY_MPROTECT) {
+		rec->pkey = VG_SYSCALL_ARG3(regs);
+	}
+	if (file) {
+		bool truncated;
+		__u32 len = vg_path_copy((char *)rec + off, __builtin_preserve_access_index(&file->f_path),
+					 &truncated);
+
+		rec->path_len = len;
+		if (truncated)
+			rec->mem_flags |= VG_MEM_PATH_TRUNCATED;
+		off += len;
+	}
+	vg_record_send(rec, off);
+}
+
+/*
+ * mmap and mprotect run constantly (every library load, every allocator arena), so each
+ * program first reads prot from the saved registers and leaves unless it asks for write and
+ * execute together; only then is the kind's interest looked up (so the filtered count is a
+ * count of W+X requests). The exit tracepoints are taken for the result (an mmap's address).
+ * ia32 processes' syscalls do not reach the syscalls:* tracepoints.
+ */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int vg_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = vg_syscall_regs();
+	__u32 prot = VG_SYSCALL_ARG2(regs);
+
+	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
+		return 0;
+	mem_exec_mapping(regs, ctx->ret, VG_MEM_MMAP, prot);
+	return 0;
+}
+
+/* As vg_mmap: the usual way to make a written buffer executable (or an executable one writable). */
+SEC("tracepoint/syscalls/sys_exit_mprotect")
+int vg_mprotect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = vg_syscall_regs();
+	__u32 prot = VG_SYSCALL_ARG2(regs);
+
+	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
+		return 0;
+	mem_exec_mapping(regs, ctx->ret, VG_MEM_MPROTECT, prot);
+	return 0;
+}
+
+/* As vg_mprotect, with a protection key: the same change by another door. */
+SEC("tracepoint/syscalls/sys_exit_pkey_mprotect")
+int vg_pkey_mprotect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = vg_syscall_regs();
+	__u32 prot = VG_SYSCALL_ARG2(regs);
+
+	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
+		return 0;
+	mem_exec_mapping(regs, ctx->ret, VG_MEM_PKEY_MPROTECT, prot);
+	return 0;
+}
+
+/*
+ * memfd_create is rare, so every call is sent. The exit tracepoint gives the new fd, which the
+ * agent can tie to a later exec of /proc/self/fd/N or execveat(fd, "", AT_EMPTY_PATH); the name
+ * is still in the caller's memory there.
+ */
+SEC("tracepoint/syscalls/sys_exit_memfd_create")
+int vg_memfd_create(struct trace_event_raw_sys_exit *ctx)
+{
+	struct vg_memfd_create *rec;
+	struct pt_regs *regs;
+	const char *name;
+	long n;
+
+	if (!vg_interest(VG_OP_MEM_MEMFD_CREATE))
+		return 0;
+	rec = vg_record_start();
+	if (!rec)
+		return 0;
+	regs = vg_syscall_regs();
+	name = (const char *)VG_SYSCALL_ARG0(regs);
+	rec->hdr.op = VG_OP_MEM_MEMFD_CREATE;
+	rec->hdr.flags = 0;
+	rec->hdr.ktime = bpf_ktime_get_ns();
+	vg_task_fill(&rec->task, bpf_get_current_task_btf());
+	rec->result = ctx->ret;
+	rec->flags = VG_SYSCALL_ARG1(regs);
+	rec->pad = 0;
+	rec->mem_flags = 0;
+	rec->pad2 = 0;
+	n = bpf_probe_read_user_str((char *)rec + sizeof(*rec), VG_MEMFD_NAME_MAX, name);
+	if (n < 1)
+		n = 1;
+	if (n == VG_MEMFD_NAME_MAX) {
+		char next = 0;
+
+		/* The buffer is full: the name was cut unless it ended exactly there. */
+		bpf_probe_read_user(&next, 1, name + VG_MEMFD_NAME_MAX - 1);
+		if (next)
+			rec->mem_flags |= VG_MEM_NAME_TRUNCATED;
+	}
+	rec->name_len = n - 1;
+	vg_record_send(rec, sizeof(*rec) + ((n - 1) & (VG_MEMFD_NAME_MAX - 1)));
+	return 0;
+}
