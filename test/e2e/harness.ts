@@ -111,7 +111,12 @@ export async function startSensor(
     },
     async stop() {
       if (proc.exitCode === null) proc.kill("SIGTERM");
-      const code = await Promise.race([exited, sleep(15_000).then(() => "timeout" as const)]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), 30_000);
+      });
+      const code = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
       if (code === "timeout") {
         proc.kill("SIGKILL");
         throw new Error(`sensor did not stop on SIGTERM:\n${stderr}`);

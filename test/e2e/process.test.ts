@@ -1,17 +1,23 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type RunningSensor, requireKernel, run, startSensor, type WireEvent } from "./harness.js";
 
-const ourPrograms = () => {
-  const progs = JSON.parse(execFileSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" })) as {
-    name?: string;
-  }[];
-  return progs.filter((p) => p.name && /^vg_(exec|fork|exit)$/.test(p.name)).map((p) => p.name);
-};
+type Prog = { id: number; name?: string };
+const programs = () => JSON.parse(execFileSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" })) as Prog[];
+
+/** The programs a process holds, from its fds' prog_id (other sensors may run beside the tests). */
+function heldBy(pid: number): Prog[] {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    const m = /^prog_id:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
+    if (m) ids.add(Number(m[1]));
+  }
+  return programs().filter((p) => ids.has(p.id));
+}
 
 describe("process events from the real kernel", () => {
   let sensor: RunningSensor | undefined;
@@ -97,14 +103,20 @@ describe("process events from the real kernel", () => {
 
   test("SIGTERM stops the sensor cleanly and leaves no program attached", async (t) => {
     if (!sensor) return t.skip("no kernel");
-    assert.ok(ourPrograms().length >= 3, "programs attached while running");
+    const held = heldBy(sensor.proc.pid ?? -1);
+    assert.ok(
+      held.filter((p) => /^vg_(exec|fork|exit)$/.test(p.name ?? "")).length === 3,
+      "programs attached while running",
+    );
+    const ids = new Set(held.map((p) => p.id));
+    const ours = () => programs().filter((p) => ids.has(p.id));
     const running = sensor;
     sensor = undefined;
     const code = await running.stop();
     assert.equal(code, 0);
     // The kernel frees a program after its last reference goes, from a work queue.
-    for (let i = 0; i < 50 && ourPrograms().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(ourPrograms(), []);
+    for (let i = 0; i < 50 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(ours(), []);
     const stopped = running.logs().find((l) => l.msg === "sensor stopped");
     assert.ok(stopped, "logs its final statistics");
     assert.equal(stopped.lostRecords, 0);
