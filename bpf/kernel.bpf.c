@@ -64,8 +64,9 @@ static __always_inline struct file *kernel_fd_file(long fd)
 }
 
 /*
- * Whether @file is an anonymous-inode file made for @name ("bpf-prog", "fscontext"): those are
- * how the kernel hands out BPF programs and mount contexts, and their dentry has that name.
+ * Whether @file is an anonymous-inode file made for @name ("bpf-prog", "[fscontext]"): those are
+ * how the kernel hands out BPF programs and mount contexts, and their dentry has that name
+ * (the name /proc/PID/fd shows after "anon_inode:").
  * The file operations would be a stronger test, but their addresses are not in kallsyms
  * everywhere.
  */
@@ -640,16 +641,34 @@ int vg_umount(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* Appends the device name and filesystem type of the mount that descriptor @fd holds; returns the new offset. */
+static __always_inline __u32 mount_of_fd(struct vg_mount *rec, __u32 off, long fd)
+{
+	struct file *file = kernel_fd_file(fd);
+	struct vfsmount *mnt;
+
+	if (!file)
+		return off;
+	mnt = BPF_CORE_READ(file, f_path.mnt);
+	rec->source_len = mount_kernel_str(rec, off, BPF_CORE_READ(path_real_mount(mnt), mnt_devname), VG_PATH_MAX,
+					   VG_KERNEL_SOURCE_TRUNCATED);
+	off += rec->source_len & (VG_PATH_MAX - 1);
+	rec->fstype_len = mount_kernel_str(rec, off, BPF_CORE_READ(mnt, mnt_sb, s_type, name), VG_MOUNT_FSTYPE_MAX,
+					   VG_KERNEL_SOURCE_TRUNCATED);
+	return off + (rec->fstype_len & (VG_MOUNT_FSTYPE_MAX - 1));
+}
+
 /*
  * fsmount turns a filesystem context (fsopen + fsconfig) into a detached mount: the mount
- * API's counterpart of mount(2)'s source and type, read from the context while its
- * descriptor is still open. It is not in the tree yet (move_mount puts it there), so it has
- * no target and the path filter does not apply.
+ * API's counterpart of mount(2)'s source and type. The new mount has taken the source from
+ * the context, so they are read from the mount's descriptor, or from the context when
+ * fsmount failed. The mount is not in the tree yet (move_mount puts it there), so it has no
+ * target and the path filter does not apply.
  */
 SEC("tracepoint/syscalls/sys_exit_fsmount")
 int vg_fsmount(struct trace_event_raw_sys_exit *ctx)
 {
-	static const char context_name[] = "fscontext";
+	static const char context_name[] = "[fscontext]";
 	const struct vg_kind_config *kind = vg_interest(VG_OP_FS_MOUNT);
 	struct fs_context *fc;
 	struct pt_regs *regs;
@@ -665,15 +684,19 @@ int vg_fsmount(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	rec->fd = VG_SYSCALL_ARG0(regs);
 	rec->attr_flags = VG_SYSCALL_ARG2(regs);
-	file = kernel_fd_file(rec->fd);
-	if (kernel_anon_file_is(file, context_name, sizeof(context_name))) {
-		fc = BPF_CORE_READ(file, private_data);
-		rec->source_len = mount_kernel_str(rec, off, BPF_CORE_READ(fc, source), VG_PATH_MAX,
-						   VG_KERNEL_SOURCE_TRUNCATED);
-		off += rec->source_len & (VG_PATH_MAX - 1);
-		rec->fstype_len = mount_kernel_str(rec, off, BPF_CORE_READ(fc, fs_type, name), VG_MOUNT_FSTYPE_MAX,
-						   VG_KERNEL_SOURCE_TRUNCATED);
-		off += rec->fstype_len & (VG_MOUNT_FSTYPE_MAX - 1);
+	if (ctx->ret >= 0) {
+		off = mount_of_fd(rec, off, ctx->ret);
+	} else {
+		file = kernel_fd_file(rec->fd);
+		if (kernel_anon_file_is(file, context_name, sizeof(context_name))) {
+			fc = BPF_CORE_READ(file, private_data);
+			rec->source_len = mount_kernel_str(rec, off, BPF_CORE_READ(fc, source), VG_PATH_MAX,
+							   VG_KERNEL_SOURCE_TRUNCATED);
+			off += rec->source_len & (VG_PATH_MAX - 1);
+			rec->fstype_len = mount_kernel_str(rec, off, BPF_CORE_READ(fc, fs_type, name),
+							   VG_MOUNT_FSTYPE_MAX, VG_KERNEL_SOURCE_TRUNCATED);
+			off += rec->fstype_len & (VG_MOUNT_FSTYPE_MAX - 1);
+		}
 	}
 	vg_record_send(rec, off);
 	return 0;
@@ -692,7 +715,6 @@ int vg_move_mount(struct trace_event_raw_sys_exit *ctx)
 	const char *from_path;
 	struct pt_regs *regs;
 	struct vg_mount *rec;
-	struct file *file;
 	char first = 0;
 	__u32 off;
 	bool cut;
@@ -713,18 +735,7 @@ int vg_move_mount(struct trace_event_raw_sys_exit *ctx)
 	if (from_path)
 		bpf_probe_read_user(&first, 1, from_path);
 	if (first == '\0' && (rec->flags & KERNEL_MOVE_MOUNT_F_EMPTY_PATH)) {
-		file = kernel_fd_file(rec->fd);
-		if (file) {
-			struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
-			struct mount *real = path_real_mount(mnt);
-
-			rec->source_len = mount_kernel_str(rec, off, BPF_CORE_READ(real, mnt_devname), VG_PATH_MAX,
-							   VG_KERNEL_SOURCE_TRUNCATED);
-			off += rec->source_len & (VG_PATH_MAX - 1);
-			rec->fstype_len = mount_kernel_str(rec, off, BPF_CORE_READ(mnt, mnt_sb, s_type, name),
-							   VG_MOUNT_FSTYPE_MAX, VG_KERNEL_SOURCE_TRUNCATED);
-			off += rec->fstype_len & (VG_MOUNT_FSTYPE_MAX - 1);
-		}
+		off = mount_of_fd(rec, off, rec->fd);
 	} else {
 		rec->source_len = kernel_user_path((char *)rec + off, from_path, kernel_at_base(rec->fd), false, &cut);
 		if (cut)
