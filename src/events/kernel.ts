@@ -15,7 +15,8 @@ export const ModuleLoadSchema = z.object({
   module: z.object({
     syscall: z.enum(["init_module", "finit_module"]),
     result,
-    image_size: z.bigint().nullable().describe("init_module: bytes of the module image in memory"),
+    // Not nullable: the serializer cannot tell a bigint from null in an anyOf.
+    image_size: z.bigint().describe("init_module: bytes of the module image in memory; 0 for finit_module"),
     fd: z.number().int().nullable().describe("finit_module: the module file's descriptor"),
     path: z.string().nullable().describe("finit_module: the module file's absolute path"),
     path_truncated: z.boolean(),

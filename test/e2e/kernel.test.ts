@@ -383,7 +383,7 @@ describe("module loads from the real kernel", () => {
         {
           syscall: "finit_module",
           result: out.finit_result,
-          image_size: null,
+          image_size: 0n,
           fd: out.fd,
           path: out.path,
           path_truncated: false,

@@ -224,7 +224,7 @@ export const kernelBuilders: Builders<KernelDomainRecord> = {
       module: {
         syscall: r.call,
         result: r.result,
-        image_size: init ? r.imageLen : null,
+        image_size: init ? r.imageLen : 0n,
         fd: init ? null : r.fd,
         path: init || r.path === "" ? null : r.path,
         path_truncated: r.pathTruncated,
