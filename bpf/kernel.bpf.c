@@ -428,9 +428,13 @@ int vg_ns_unshare(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_clone")
 int vg_ns_clone(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 flags = VG_SYSCALL_ARG0(vg_syscall_regs());
+	__u64 flags;
 
-	if ((flags & KERNEL_NS_FLAGS & ~(__u64)VG_NS_TIME) && ctx->ret != 0)
+	/* The child's half of every fork ends here at no more cost than this test. */
+	if (ctx->ret == 0)
+		return 0;
+	flags = VG_SYSCALL_ARG0(vg_syscall_regs());
+	if (flags & KERNEL_NS_FLAGS & ~(__u64)VG_NS_TIME)
 		ns_new(ctx, VG_NS_CLONE, flags);
 	return 0;
 }
