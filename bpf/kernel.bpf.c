@@ -32,7 +32,7 @@ char LICENSE[] SEC("license") = "GPL";
 	(VG_NS_TIME | VG_NS_MNT | VG_NS_CGROUP | VG_NS_UTS | VG_NS_IPC | VG_NS_USER | VG_NS_PID | \
 	 VG_NS_NET)
 
-/* Before 6.18 a namespace's type was only in its operations. */
+/* Older kernels keep a namespace's type only in its operations. */
 struct proc_ns_operations___old {
 	int type;
 } __attribute__((preserve_access_index));
@@ -145,8 +145,11 @@ static __always_inline __u32 kernel_user_path(char *dst, const char *upath, cons
 		return len;
 	base_len = vg_path_copy(dst, base, &base_cut);
 	*cut = base_cut;
-	if (len == 0 || base_len == 0)
+	if (len == 0)
 		return base_len;
+	/* No base to join to: the relative path as given, which cannot pass for an absolute one. */
+	if (base_len == 0)
+		return kernel_user_str(dst, VG_PATH_MAX, upath, cut);
 	/* Under the root, "/" + "x" and not "//x". */
 	if (base_len == 1 && dst[0] == '/')
 		base_len = 0;
@@ -464,6 +467,7 @@ int vg_ns_clone3(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_setns")
 int vg_ns_setns(struct trace_event_raw_sys_exit *ctx)
 {
+	static const char pidfd_name[] = "[pidfd]";
 	struct pt_regs *regs;
 	struct vg_ns_change *rec;
 	struct inode *inode;
@@ -493,7 +497,8 @@ int vg_ns_setns(struct trace_event_raw_sys_exit *ctx)
 
 				rec->fd_ns_type = BPF_CORE_READ(old, ops, type);
 			}
-		} else if (magic == KERNEL_PIDFS_MAGIC) {
+		} else if (magic == KERNEL_PIDFS_MAGIC || kernel_anon_file_is(file, pidfd_name, sizeof(pidfd_name))) {
+			/* pidfs since 6.9; an anonymous inode before. */
 			rec->fd_kind = VG_NS_FD_PIDFD;
 		} else {
 			rec->fd_kind = VG_NS_FD_OTHER;
