@@ -62,3 +62,13 @@ test("the schema-compiled event serializer writes what toJson writes, bigints ex
   assert.equal(eventToJson(event), toJson(event));
   assert.deepEqual(fromJson(eventToJson(event)), { ...event, mono_time: 99, process: { ...event.process } });
 });
+
+test("a nullable 64-bit integer serialises, null or not; the published schema stays standard", async () => {
+  const { z } = await import("zod");
+  const { compileSerializer, eventJsonSchema } = await import("./serialize.js");
+  const schema = z.object({ a: z.bigint().nullable(), b: z.number().int().nullable() });
+  const write = compileSerializer<{ a: bigint | null; b: number | null }>(schema);
+  assert.equal(write({ a: 18446744073709551615n, b: null }), '{"a":18446744073709551615,"b":null}');
+  assert.equal(write({ a: null, b: 3 }), '{"a":null,"b":3}');
+  assert.deepEqual((eventJsonSchema(schema).properties as Record<string, unknown>).a, { type: ["integer", "null"] });
+});

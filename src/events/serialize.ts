@@ -17,14 +17,40 @@ export function eventJsonSchema(schema: z.ZodType = EventSchema): Record<string,
 }
 
 type Serializer = (event: VigilEvent) => string;
+type Json = Record<string, unknown>;
+
+/**
+ * The schema as fast-json-stringify needs it: for a type list or an anyOf it picks the branch by
+ * validating the value, and no validator takes a bigint for an integer, so a nullable bigint
+ * fails there. Its own `nullable` keyword on the integer serialises both.
+ */
+function forSerializer(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(forSerializer);
+  if (typeof node !== "object" || node === null) return node;
+  const obj = node as Json;
+  if (Array.isArray(obj.type) && obj.type.length === 2 && obj.type.includes("integer") && obj.type.includes("null")) {
+    return { ...obj, type: "integer", nullable: true };
+  }
+  const branches = obj.anyOf as Json[] | undefined;
+  if (branches?.length === 2) {
+    const value = branches.find((b) => b.type !== "null");
+    if (value?.type === "integer" && branches.some((b) => b.type === "null")) {
+      const { anyOf: _anyOf, ...rest } = obj;
+      return { ...rest, ...value, nullable: true };
+    }
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, forSerializer(v)]));
+}
+
+/** A function writing values of a schema as JSON, bigints exact. */
+export function compileSerializer<T>(schema: z.ZodType): (value: T) => string {
+  return fastJson(forSerializer(eventJsonSchema(schema)) as Parameters<typeof fastJson>[0]) as (value: T) => string;
+}
 
 // One serializer compiled from the schema per kind: about twice as fast as a generic walk, and
 // the event path serialises every event that reaches a JSON sink.
 const serializers = new Map<string, Serializer>(
-  EventSchema.options.map((option) => [
-    option.shape.kind.value,
-    fastJson(eventJsonSchema(option) as unknown as Parameters<typeof fastJson>[0]) as Serializer,
-  ]),
+  EventSchema.options.map((option) => [option.shape.kind.value, compileSerializer<VigilEvent>(option)]),
 );
 
 /** One event as a JSON line (without the newline). */

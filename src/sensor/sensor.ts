@@ -88,7 +88,11 @@ export class Sensor {
 
     // Attach before reading /proc so that a process starting meanwhile is caught by one or the other.
     this.source.attach(this.options.interest ?? DEFAULT_INTEREST);
-    for (const f of this.source.attachFailures) logger.warn(f, "program did not attach; its events are missing");
+    for (const f of this.source.attachFailures) {
+      // A hook the kernel was built without (no module support, say) is a fact, not a fault.
+      if (f.code === "ENOENT") logger.info(f, "hook absent from this kernel; its events cannot occur");
+      else logger.warn(f, "program did not attach; its events are missing");
+    }
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();

@@ -24,7 +24,7 @@ test("the table puts delivered and kernel-filtered side by side", () => {
     sinks: [{ written: 10, dropped: 0 }],
     agent: { cpuUserUs: 1_250_000, cpuSystemUs: 250_000, rssBytes: 60 << 20 },
     enforcement: [],
-    attachFailures: [{ program: "vg_open", error: "ENOENT: no such tracepoint" }],
+    attachFailures: [{ program: "vg_open", error: "ENOENT: no such tracepoint", code: "ENOENT" }],
   };
   const text = formatStatistics(stats);
   assert.match(text, /^uptime\s+1m 5s$/m);

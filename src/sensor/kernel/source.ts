@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { bpfObjectDir } from "../../paths.js";
-import type { BatchHandler, BpfObject, KernelBridge, Ring, RingStats } from "./bridge.js";
+import type { BatchHandler, BpfObject, BridgeError, KernelBridge, Ring, RingStats } from "./bridge.js";
 import { applyInterest, type InterestSpec, KERNEL_KINDS } from "./interest.js";
 import { enums } from "./layout.generated.js";
 
@@ -26,6 +26,8 @@ const REQUIRED_PROGRAMS = new Set(["vg_fork", "vg_exec", "vg_exit"]);
 export interface AttachFailure {
   program: string;
   error: string;
+  /** errno name; ENOENT: this kernel has no such hook (a syscall it was built without). */
+  code: string;
 }
 
 /** One ring buffer: records the kernel could not reserve in it, and how the rest were drained. */
@@ -82,7 +84,8 @@ export class KernelSource {
           this.links.push(obj.attach(program));
         } catch (err) {
           if (REQUIRED_PROGRAMS.has(program)) throw err;
-          this.attachFailures.push({ program, error: (err as Error).message.split("\n")[0] ?? "" });
+          const e = err as Partial<BridgeError>;
+          this.attachFailures.push({ program, error: (e.message ?? "").split("\n")[0] ?? "", code: e.code ?? "" });
         }
       }
     } catch (err) {
