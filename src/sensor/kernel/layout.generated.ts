@@ -7,6 +7,9 @@ export const structs = {
   vg_fork: { size: 80, fields: { hdr: { offset: 0, size: 16 }, task: { offset: 16, size: 64 } } },
   vg_header: { size: 16, fields: { op: { offset: 0, size: 2 }, flags: { offset: 2, size: 2 }, size: { offset: 4, size: 4 }, ktime: { offset: 8, size: 8 } } },
   vg_kind_config: { size: 16, fields: { enabled: { offset: 0, size: 4 }, path_default: { offset: 4, size: 4 }, use_paths: { offset: 8, size: 4 }, pad: { offset: 12, size: 4 } } },
+  vg_net_call: { size: 152, fields: { hdr: { offset: 0, size: 16 }, task: { offset: 16, size: 64 }, result: { offset: 80, size: 4 }, fd: { offset: 84, size: 4 }, family: { offset: 88, size: 2 }, type: { offset: 90, size: 2 }, protocol: { offset: 92, size: 2 }, pad: { offset: 94, size: 2 }, arg: { offset: 96, size: 4 }, pad2: { offset: 100, size: 4 }, local: { offset: 104, size: 24 }, remote: { offset: 128, size: 24 } } },
+  vg_net_dns: { size: 152, fields: { hdr: { offset: 0, size: 16 }, task: { offset: 16, size: 64 }, result: { offset: 80, size: 4 }, fd: { offset: 84, size: 4 }, family: { offset: 88, size: 2 }, type: { offset: 90, size: 2 }, protocol: { offset: 92, size: 2 }, syscall: { offset: 94, size: 2 }, size: { offset: 96, size: 4 }, payload_len: { offset: 100, size: 2 }, pad: { offset: 102, size: 2 }, local: { offset: 104, size: 24 }, remote: { offset: 128, size: 24 } } },
+  vg_net_endpoint: { size: 24, fields: { addr: { offset: 0, size: 16 }, family: { offset: 16, size: 2 }, port: { offset: 18, size: 2 }, path_len: { offset: 20, size: 2 }, pad: { offset: 22, size: 2 } } },
   vg_path_key: { size: 260, fields: { prefixlen: { offset: 0, size: 4 }, kind: { offset: 4, size: 1 }, path: { offset: 5, size: 255 } } },
   vg_task: { size: 64, fields: { pid: { offset: 0, size: 4 }, tid: { offset: 4, size: 4 }, ppid: { offset: 8, size: 4 }, uid: { offset: 12, size: 4 }, gid: { offset: 16, size: 4 }, euid: { offset: 20, size: 4 }, egid: { offset: 24, size: 4 }, pad: { offset: 28, size: 4 }, cgroup_id: { offset: 32, size: 8 }, start_boottime: { offset: 40, size: 8 }, comm: { offset: 48, size: 16 } } },
 } as const;
@@ -15,6 +18,8 @@ export const enums = {
   vg_counter: { VG_COUNTER_LOST: 0, VG_COUNTER_MAX: 16 },
   vg_exec_flags: { VG_EXEC_ARGS_TRUNCATED: 1, VG_EXEC_EXE_TRUNCATED: 2, VG_EXEC_CWD_TRUNCATED: 4, VG_EXEC_FILELESS: 8 },
   vg_limit: { VG_COMM_LEN: 16, VG_PATH_MAX: 4096, VG_ARGS_MAX: 4096, VG_PATH_DEPTH: 64, VG_RECORD_MAX: 16384, VG_PREFIX_MAX: 256 },
+  vg_net_limit: { VG_NET_UNIX_PATH_MAX: 108, VG_NET_DNS_PAYLOAD_MAX: 512, VG_NET_MMSG_MAX: 8, VG_NET_IOV_MAX: 4 },
+  vg_net_send: { VG_NET_SEND_SENDTO: 1, VG_NET_SEND_SENDMSG: 2, VG_NET_SEND_SENDMMSG: 3, VG_NET_SEND_WRITE: 4 },
   vg_op: { VG_OP_PROCESS_EXEC: 1, VG_OP_PROCESS_FORK: 2, VG_OP_PROCESS_EXIT: 3, VG_OP_FILE_OPEN: 10, VG_OP_FILE_UNLINK: 11, VG_OP_FILE_RENAME: 12, VG_OP_FILE_CHMOD: 13, VG_OP_FILE_CHOWN: 14, VG_OP_FILE_LINK: 15, VG_OP_FILE_SYMLINK: 16, VG_OP_FILE_MKDIR: 17, VG_OP_FILE_TRUNCATE: 18, VG_OP_NET_CONNECT: 30, VG_OP_NET_ACCEPT: 31, VG_OP_NET_BIND: 32, VG_OP_NET_LISTEN: 33, VG_OP_NET_DNS: 34, VG_OP_MEM_EXEC_MAPPING: 40, VG_OP_MEM_MEMFD_CREATE: 41, VG_OP_CRED_CHANGE: 50, VG_OP_KERNEL_MODULE_LOAD: 51, VG_OP_PROC_PTRACE: 52, VG_OP_KERNEL_BPF: 53, VG_OP_NS_CHANGE: 54, VG_OP_FS_MOUNT: 55, VG_OP_PROC_SIGNAL: 56, VG_OP_MAX: 64 },
   vg_path_access: { VG_ACCESS_NONE: 0, VG_ACCESS_READ: 1, VG_ACCESS_WRITE: 2, VG_ACCESS_ANY: 3 },
 } as const;
