@@ -88,17 +88,6 @@ int main(int argc, char **argv)
 		buf[12] = 0xc0;
 		buf[13] = 12;
 		sent = sendto(fd, buf, 18, 0, (struct sockaddr *)&ss, len);
-	} else if (!connected) {
-		sent = sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len);
-	} else if (strcmp(mode, "send") == 0) {
-		sent = send(fd, buf, n, 0);
-	} else if (strcmp(mode, "write") == 0) {
-		sent = write(fd, buf, n);
-	} else if (strcmp(mode, "sendmsg") == 0) {
-		struct iovec iov[2] = { { buf, 12 }, { buf + 12, n - 12 } };
-		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-
-		sent = sendmsg(fd, &msg, 0);
 	} else if (strcmp(mode, "sendmmsg") == 0) {
 		size_t n2 = query(buf2, id + 1, name, 28);
 		struct iovec iov[2] = { { buf, n }, { buf2, n2 } };
@@ -110,6 +99,17 @@ int main(int argc, char **argv)
 		sent = sendmmsg(fd, msgs, 2, 0);
 		if (sent != 2)
 			die("sendmmsg");
+	} else if (!connected) {
+		sent = sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len);
+	} else if (strcmp(mode, "send") == 0) {
+		sent = send(fd, buf, n, 0);
+	} else if (strcmp(mode, "write") == 0) {
+		sent = write(fd, buf, n);
+	} else if (strcmp(mode, "sendmsg") == 0) {
+		struct iovec iov[2] = { { buf, 12 }, { buf + 12, n - 12 } };
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		sent = sendmsg(fd, &msg, 0);
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;
