@@ -102,27 +102,43 @@ static __always_inline bool user_addr_is_dns(const void *uaddr)
 	return (sa[0] == VG_AF_INET || sa[0] == VG_AF_INET6) && sa[1] == bpf_htons(DNS_PORT);
 }
 
-/*
- * Notes a UDP socket the caller just connected to port 53 (see vg_net_dns_socks). Costs every
- * successful connect an array lookup and, while net.dns is on, a 4-byte read of its address.
- */
-static __always_inline void dns_sock_note(struct pt_regs *regs, long fd, long result)
+/* Whether net.dns is on, without counting anything as filtered (see vg_interest). */
+static __always_inline bool dns_enabled(void)
+{
+	__u32 op = VG_OP_NET_DNS;
+	const struct vg_kind_config *dns = bpf_map_lookup_elem(&vg_kinds, &op);
+
+	return dns && dns->enabled;
+}
+
+static __always_inline void dns_sock_remember(long fd)
 {
 	struct net_dns_sock_key key = {};
-	__u32 op = VG_OP_NET_DNS;
-	const struct vg_kind_config *dns;
 	__u8 one = 1;
 
-	if (result != 0)
-		return;
-	dns = bpf_map_lookup_elem(&vg_kinds, &op);
-	if (!dns || !dns->enabled)
-		return;
-	if (!user_addr_is_dns((const void *)VG_SYSCALL_ARG1(regs)) || !sock_is_udp(vg_net_fd_sock(fd)))
-		return;
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.fd = fd;
 	bpf_map_update_elem(&vg_net_dns_socks, &key, &one, BPF_ANY);
+}
+
+/*
+ * Notes a UDP socket the caller just connected to port 53 (see vg_net_dns_socks) when the
+ * connect itself is not wanted; costs a successful connect a 4-byte read of its address while
+ * net.dns is on. (A wanted connect's record already holds what this reads.)
+ */
+static __always_inline void dns_sock_note(void)
+{
+	struct pt_regs *regs;
+	long fd;
+
+	if (!dns_enabled())
+		return;
+	regs = vg_syscall_regs();
+	if (!user_addr_is_dns((const void *)VG_SYSCALL_ARG1(regs)))
+		return;
+	fd = VG_SYSCALL_ARG0(regs);
+	if (sock_is_udp(vg_net_fd_sock(fd)))
+		dns_sock_remember(fd);
 }
 
 /*
@@ -133,15 +149,21 @@ static __always_inline void dns_sock_note(struct pt_regs *regs, long fd, long re
 SEC("tracepoint/syscalls/sys_exit_connect")
 int vg_net_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	long fd = VG_SYSCALL_ARG0(regs);
+	long result = ctx->ret;
 	struct vg_net_call *rec;
+	struct pt_regs *regs;
 	struct sock *sk;
+	long fd;
 
-	dns_sock_note(regs, fd, ctx->ret);
-	if (!vg_interest(VG_OP_NET_CONNECT))
+	if (!vg_interest(VG_OP_NET_CONNECT)) {
+		/* A UDP connect succeeds at once or not at all. */
+		if (result == 0)
+			dns_sock_note();
 		return 0;
-	rec = call_start(VG_OP_NET_CONNECT, ctx->ret, fd);
+	}
+	regs = vg_syscall_regs();
+	fd = VG_SYSCALL_ARG0(regs);
+	rec = call_start(VG_OP_NET_CONNECT, result, fd);
 	if (!rec)
 		return 0;
 	sk = vg_net_fd_sock(fd);
@@ -150,6 +172,9 @@ int vg_net_connect(struct trace_event_raw_sys_exit *ctx)
 		vg_net_sock_local(&rec->local, sk, call_local_path(rec));
 	vg_net_user_addr(&rec->remote, (const void *)VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs),
 			 call_remote_path(rec));
+	if (result == 0 && rec->protocol == VG_IPPROTO_UDP && rec->remote.port == DNS_PORT &&
+	    (rec->remote.family == VG_AF_INET || rec->remote.family == VG_AF_INET6) && dns_enabled())
+		dns_sock_remember(fd);
 	call_send(rec);
 	return 0;
 }
@@ -157,13 +182,15 @@ int vg_net_connect(struct trace_event_raw_sys_exit *ctx)
 /* accept and accept4: the new socket is in the caller's table by the syscall's exit. */
 static __always_inline int accept_exit(long result, bool has_flags)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
+	struct pt_regs *regs;
 	struct sock *sk;
+	long fd;
 
 	if (!vg_interest(VG_OP_NET_ACCEPT))
 		return 0;
+	regs = vg_syscall_regs();
+	fd = VG_SYSCALL_ARG0(regs);
 	rec = call_start(VG_OP_NET_ACCEPT, result, fd);
 	if (!rec)
 		return 0;
@@ -198,13 +225,15 @@ int vg_net_accept4(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_bind")
 int vg_net_bind(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
+	struct pt_regs *regs;
 	struct sock *sk;
+	long fd;
 
 	if (!vg_interest(VG_OP_NET_BIND))
 		return 0;
+	regs = vg_syscall_regs();
+	fd = VG_SYSCALL_ARG0(regs);
 	rec = call_start(VG_OP_NET_BIND, ctx->ret, fd);
 	if (!rec)
 		return 0;
@@ -224,13 +253,15 @@ int vg_net_bind(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_listen")
 int vg_net_listen(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
+	struct pt_regs *regs;
 	struct sock *sk;
+	long fd;
 
 	if (!vg_interest(VG_OP_NET_LISTEN))
 		return 0;
+	regs = vg_syscall_regs();
+	fd = VG_SYSCALL_ARG0(regs);
 	rec = call_start(VG_OP_NET_LISTEN, ctx->ret, fd);
 	if (!rec)
 		return 0;
