@@ -6,7 +6,7 @@ export const EndpointSchema = z.object({
   address: z
     .string()
     .describe(
-      'IPv4 ("127.0.0.1") or IPv6 ("::1", "::ffff:127.0.0.1" as given); a Unix socket\'s path, or "@name" for an abstract name; "" when the family has no address we decode',
+      'IPv4 ("127.0.0.1") or IPv6 ("::1", "::ffff:127.0.0.1" as given); for a Unix socket its path as it was bound or passed (it may be relative), "@name" for an abstract name, "" for an unnamed socket or a family whose addresses are not decoded',
     ),
   port: z.number().int().nullable().describe("null for Unix sockets and families without ports"),
 });

@@ -2,8 +2,9 @@
  * A loop of one socket operation over loopback, for measuring what the sensor adds to it:
  *   net-loop MODE COUNT
  * MODE: udp (socket, connect to 127.0.0.1:9, close), tcp (connect to a local listener, accept,
- * close both), sendto (a datagram to 127.0.0.1:9 on one unconnected socket), write (one byte to
- * /dev/null). Prints the count and the nanoseconds per iteration as JSON.
+ * close both), sendto (a datagram to 127.0.0.1:9 on one unconnected socket), dns (a DNS query to
+ * 127.0.0.1:53 on one unconnected socket), write (one byte to /dev/null). Prints the count and
+ * the nanoseconds per iteration as JSON.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -46,8 +47,10 @@ int main(int argc, char **argv)
 		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, len) || listen(lfd, 128) ||
 		    getsockname(lfd, (struct sockaddr *)&sin, &len))
 			die("listener");
-	} else if (strcmp(mode, "sendto") == 0) {
+	} else if (strcmp(mode, "sendto") == 0 || strcmp(mode, "dns") == 0) {
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (strcmp(mode, "dns") == 0)
+			sin.sin_port = htons(53);
 	} else if (strcmp(mode, "write") == 0) {
 		fd = open("/dev/null", O_WRONLY);
 	} else if (strcmp(mode, "udp") != 0) {
@@ -74,6 +77,12 @@ int main(int argc, char **argv)
 			close(afd);
 		} else if (strcmp(mode, "sendto") == 0) {
 			if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sin, len) != 1)
+				die("sendto");
+		} else if (strcmp(mode, "dns") == 0) {
+			/* id 1, RD, one question: example.invalid A IN */
+			static const char q[] = "\0\1\1\0\0\1\0\0\0\0\0\0\7example\7invalid\0\0\1\0\1";
+
+			if (sendto(fd, q, sizeof(q) - 1, 0, (struct sockaddr *)&sin, len) != sizeof(q) - 1)
 				die("sendto");
 		} else if (write(fd, "x", 1) != 1) {
 			die("write");
