@@ -467,16 +467,20 @@ int vg_net_sendmmsg(struct trace_event_raw_sys_exit *ctx)
 /*
  * write() on a UDP socket connected to port 53 (Go's resolver sends its queries so). write is
  * the busiest syscall there is, so a write that is not on a known DNS socket costs only one
- * hash lookup.
+ * hash lookup, and nothing but the kind's switch while net.dns is off.
  */
 SEC("tracepoint/syscalls/sys_exit_write")
 int vg_net_write(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_dns *rec;
+	struct pt_regs *regs;
 	struct sock *sk;
+	long fd;
 
+	if (!dns_enabled())
+		return 0;
+	regs = vg_syscall_regs();
+	fd = VG_SYSCALL_ARG0(regs);
 	sk = dns_socket(fd, NULL);
 	if (!sk || !vg_interest(VG_OP_NET_DNS))
 		return 0;
