@@ -408,6 +408,7 @@ int vg_net_sendto(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* sendmsg's exit, as sendto's; the destination and the datagram's buffers are in a msghdr. */
 SEC("tracepoint/syscalls/sys_exit_sendmsg")
 int vg_net_sendmsg(struct trace_event_raw_sys_exit *ctx)
 {
