@@ -31,6 +31,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define FILE_O_TRUNC 00001000
 #define FILE_O_APPEND 00002000
 #define FILE_RESOLVE_IN_ROOT 0x10
+#define FILE_AT_REMOVEDIR 0x200
 
 /* An open that may change the file (or create it) is a write for the filter. */
 #define FILE_OPEN_WRITES (FILE_O_WRONLY | FILE_O_RDWR | FILE_O_CREAT | FILE_O_TRUNC | FILE_O_APPEND)
@@ -116,6 +117,19 @@ static __always_inline __u32 file_put_walked(struct vg_file *rec, __u64 off, str
 	return vg_file_walked_copy((char *)rec + off, buf);
 }
 
+/* The path of directory @dir (resolved from @path) into the record at @off; returns its length. */
+static __always_inline __u32 file_put_dir(struct vg_file *rec, __u64 off, const struct vigil_file_dir *dir,
+					  const struct path *path, __u16 cut_flag)
+{
+	if (!dir)
+		return 0;
+	if (dir->cut || off > FILE_PART_MAX)
+		rec->file_flags |= cut_flag;
+	if (off > FILE_PART_MAX)
+		return 0;
+	return vg_file_dir_copy((char *)rec + off, dir, path);
+}
+
 /* Whether a string loaded into @key (@len bytes) is an absolute path. */
 static __always_inline bool file_absolute(struct vg_path_key *key, long len)
 {
@@ -132,20 +146,21 @@ static __always_inline __u64 file_put_path(struct vg_file *rec, __u64 off, const
 					   __u32 op, int dirfd, const char *user, bool resolve, bool decide,
 					   __u32 *verdict, __u16 *path_len, __u16 *dir_len, __u16 cut_flag)
 {
-	struct vigil_path_buf *buf;
+	const struct vigil_file_dir *dir;
+	const struct path *base;
 	__u64 start = off;
 	__u32 len;
-	bool cut;
 
 	len = file_put_user(rec, off, user, cut_flag);
 	*path_len = len;
 	off += len;
 	if (!resolve || (len > 0 && start <= FILE_PART_MAX && *((char *)rec + start) == '/'))
 		return off;
-	buf = vg_file_walk(vg_file_base_dir(dirfd), &cut);
+	base = vg_file_base_dir(dirfd);
+	dir = vg_file_dir(base);
 	if (decide)
-		*verdict |= buf ? vg_file_verdict_joined(kind, op, buf, user) : kind->path_default;
-	len = file_put_walked(rec, off, buf, cut, cut_flag);
+		*verdict |= dir ? vg_file_verdict_joined(kind, op, dir, user) : kind->path_default;
+	len = file_put_dir(rec, off, dir, base, cut_flag);
 	*dir_len = len;
 	return off + len;
 }
@@ -227,7 +242,7 @@ static __always_inline int file_fd(long ret, __u32 op, __u16 syscall, const stru
 	file = vg_file_of_fd(a->fd);
 	buf = vg_file_walk(file ? __builtin_preserve_access_index(&file->f_path) : NULL, &cut);
 	if (kind->use_paths) {
-		__u32 verdict = buf ? vg_file_verdict_walked(kind, op, buf) : kind->path_default;
+		__u32 verdict = buf ? vg_file_verdict_walked(kind, op, buf, cut) : kind->path_default;
 
 		if (!(verdict & VG_ACCESS_WRITE)) {
 			vg_filtered_count(op);
@@ -245,9 +260,9 @@ static __always_inline int file_fd(long ret, __u32 op, __u16 syscall, const stru
 
 /*
  * Every open. The verdict comes before anything costly: from the string for an absolute path,
- * from the kind's default when it has no prefixes; otherwise (a relative path) from the file
- * reached when the open succeeded, else from the path joined to its directory. A successful
- * open also reports the file reached, found through the new fd.
+ * from the kind's default when it has no prefixes, else (a relative path) from the string
+ * joined to its directory, which is cached. Only then the record: a successful open reports
+ * the file reached, found through the new fd; a failed one the directory of a relative path.
  */
 static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const char *user, __u32 flags, __u32 mode,
 				     bool in_root)
@@ -255,14 +270,16 @@ static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const c
 	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
 	__u32 access = flags & FILE_OPEN_WRITES ? VG_ACCESS_WRITE : VG_ACCESS_READ;
 	struct file_args a = { .flags = flags, .mode = mode, .fd = -1 };
-	struct vigil_path_buf *buf = NULL;
-	bool absolute, decided = false;
+	const struct vigil_file_dir *dir = NULL;
+	const struct path *base = NULL;
+	struct vigil_path_buf *buf;
 	struct vg_path_key *key;
 	struct vg_file *rec;
 	struct file *file;
+	bool absolute;
 	__u64 off;
 	__u32 len;
-	bool cut = false;
+	bool cut;
 	long n;
 
 	if (!kind)
@@ -276,7 +293,13 @@ static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const c
 	if (absolute || !kind->use_paths) {
 		if (!vg_path_wanted(kind, key, absolute ? n : -1, access))
 			return 0;
-		decided = true;
+	} else {
+		base = vg_file_base_dir(dirfd);
+		dir = vg_file_dir(base);
+		if (!((dir ? vg_file_verdict_joined(kind, VG_OP_FILE_OPEN, dir, user) : kind->path_default) & access)) {
+			vg_filtered_count(VG_OP_FILE_OPEN);
+			return 0;
+		}
 	}
 
 	rec = file_record(VG_OP_FILE_OPEN, syscall, ret, &a);
@@ -292,27 +315,20 @@ static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const c
 			buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
 			rec->ino = BPF_CORE_READ(file, f_inode, i_ino);
 			rec->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+			len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
+			rec->file_len = len;
+			off += len;
 		}
-		if (!decided && !((buf ? vg_file_verdict_walked(kind, VG_OP_FILE_OPEN, buf) : kind->path_default) &
-				  access)) {
-			vg_filtered_count(VG_OP_FILE_OPEN);
-			return 0;
-		}
-		len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
-		rec->file_len = len;
 	} else if (!absolute) {
-		buf = vg_file_walk(vg_file_base_dir(dirfd), &cut);
-		if (!decided &&
-		    !((buf ? vg_file_verdict_joined(kind, VG_OP_FILE_OPEN, buf, user) : kind->path_default) & access)) {
-			vg_filtered_count(VG_OP_FILE_OPEN);
-			return 0;
+		if (!base) {
+			base = vg_file_base_dir(dirfd);
+			dir = vg_file_dir(base);
 		}
-		len = file_put_walked(rec, off, buf, cut, VG_FILE_PATH_TRUNCATED);
+		len = file_put_dir(rec, off, dir, base, VG_FILE_PATH_TRUNCATED);
 		rec->dir_len = len;
-	} else {
-		len = 0;
+		off += len;
 	}
-	vg_record_send(rec, off + len);
+	vg_record_send(rec, off);
 	return 0;
 }
 
@@ -378,7 +394,8 @@ int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
 
 /*
  * Removals: unlink(2), unlinkat(2) (with AT_REMOVEDIR for directories) and rmdir(2). At exit the
- * name is gone, so the path is the string the caller passed (made absolute), never a walk.
+ * name is gone, so the path is the string the caller passed (made absolute), never a walk. A
+ * directory removed ages the directory cache (lib/file-path.h) whatever the filter says.
  */
 SEC("tracepoint/syscalls/sys_exit_unlink")
 int vg_file_unlink(struct trace_event_raw_sys_exit *ctx)
@@ -396,6 +413,9 @@ int vg_file_unlinkat(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .flags = ARG2(regs), .fd = -1 };
 
+	if (a.flags & FILE_AT_REMOVEDIR)
+		vg_file_tree_changed(ctx->ret);
+
 	return file_paths(ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINKAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
 			  0, NULL, &a);
 }
@@ -406,16 +426,23 @@ int vg_file_rmdir(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
 
+	vg_file_tree_changed(ctx->ret);
+
 	return file_paths(ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_RMDIR, AT_FDCWD, ARG_PTR(0, regs),
 			  true, 0, NULL, &a);
 }
 
-/* Renames: rename(2), renameat(2), renameat2(2) (RENAME_* flags); both names as passed. */
+/*
+ * Renames: rename(2), renameat(2), renameat2(2) (RENAME_* flags); both names as passed. Each
+ * rename ages the directory cache whatever the filter says: it may have moved a directory.
+ */
 SEC("tracepoint/syscalls/sys_exit_rename")
 int vg_file_rename(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
+
+	vg_file_tree_changed(ctx->ret);
 
 	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAME, AT_FDCWD, ARG_PTR(0, regs), true, AT_FDCWD,
 			  ARG_PTR(1, regs), &a);
@@ -427,6 +454,8 @@ int vg_file_renameat(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
 
+	vg_file_tree_changed(ctx->ret);
+
 	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
 			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
@@ -436,6 +465,8 @@ int vg_file_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .flags = ARG4(regs), .fd = -1 };
+
+	vg_file_tree_changed(ctx->ret);
 
 	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT2, ARG_INT(0, regs), ARG_PTR(1, regs), true,
 			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);

@@ -349,6 +349,23 @@ describe("file events from the real kernel", () => {
     ]);
   });
 
+  test("a path deeper than the kernel's bound keeps its last components, is flagged and still sent", async (t) => {
+    if (!sensor) return t.skip("no kernel");
+    const names = Array.from({ length: 70 }, (_, i) => `d${i}`);
+    const deep = join(dir("deep"), ...names);
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(join(deep, "f"), "");
+    // Relative to a cwd too deep to resolve whole: the filter cannot decide it, so it is sent.
+    const out = execFileSync(join(progs, "file-open-loop"), ["f", "1"], { cwd: deep, encoding: "utf8" });
+    const { pid } = JSON.parse(out) as { pid: number };
+    const [e] = await waitForAll(sensor, (e) => e.kind === "file.open" && e.process.pid === pid, 1, "deep open");
+    const file = e?.file as { path: string; path_truncated: boolean; requested: string };
+    assert.deepEqual(
+      { path: file.path, path_truncated: file.path_truncated, requested: file.requested },
+      { path: [...names.slice(-63), "f"].join("/"), path_truncated: true, requested: "f" },
+    );
+  });
+
   test("a file event carries the process context", async (t) => {
     if (!sensor) return t.skip("no kernel");
     const d = dir("context");
@@ -429,16 +446,47 @@ describe("file.open filtered in the kernel", () => {
     });
     const opens = events.filter((e) => e.kind === "file.open");
     assert.deepEqual(
-      opens.filter((e) => e.process.pid === value.loop || e.process.pid === value.open),
+      opens.filter((e) => e.process.pid === value.loop),
       [],
       "nothing of the dropped opens reached user space",
+    );
+    assert.deepEqual(
+      opens.filter((e) => e.process.pid === value.open).map((e) => (e.file as { requested: string }).requested),
+      ["sub/../a"],
+      "of the tester's, only the path its spelling cannot decide is sent",
     );
     const reads = opens.filter((e) => e.process.pid === value.read);
     assert.deepEqual(
       reads.map((e) => (e.file as { path: string }).path),
       [join(wanted, "y"), join(wanted, "y"), join(wanted, "y")],
     );
-    assert.ok(filtered >= loops + 10, `file.open filtered in the kernel: ${filtered}`);
+    assert.ok(filtered >= loops + 9, `file.open filtered in the kernel: ${filtered}`);
+  });
+
+  test("a relative path is decided on its directory's path after an ancestor of it was renamed", async (t) => {
+    if (!work) return t.skip("no kernel");
+    const from = join(work, "outside", "p");
+    const to = join(work, "watched", "p");
+    mkdirSync(join(from, "d"), { recursive: true });
+    mkdirSync(join(work, "watched"));
+    const spec = {
+      kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { [`${work}/watched/`]: "any" } } },
+    };
+    const { value, events } = await withSensor(["--interest", interestFile(work, spec)], async (sensor) => {
+      const out = execFileSync(join(progs, "file-cwd-rename"), [join(from, "d"), from, to], { encoding: "utf8" });
+      const { pid, calls } = JSON.parse(out) as TesterOutput;
+      assert.deepEqual(calls, { open_before: 3, rename: 0, open_after: 4 });
+      await waitForAll(sensor, (e) => e.kind === "file.open" && e.process.pid === pid, 1, "the open after the rename");
+      return pid;
+    });
+    const opens = events.filter((e) => e.kind === "file.open" && e.process.pid === value);
+    assert.deepEqual(
+      opens.map((e) => {
+        const f = e.file as { path: string; requested: string };
+        return [f.requested, f.path];
+      }),
+      [["y", join(to, "d", "y")]],
+    );
   });
 
   test("ignoreComms drops a process's opens by its name", async (t) => {
