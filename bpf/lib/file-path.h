@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Paths of the file domain: the file behind a descriptor, the directory a relative path is
+ * resolved in (cached, since resolving it is a walk up the tree), resolved paths copied into a
+ * record, and filter verdicts on paths the kernel resolved (lib/filter.h covers strings from
+ * user memory).
+ */
+#ifndef VIGIL_LIB_FILE_PATH_H
+#define VIGIL_LIB_FILE_PATH_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "vigil.h"
+#include "lib/filter.h"
+#include "lib/path.h"
+
+/* include/uapi/linux/fcntl.h; #defines, so vmlinux.h lacks them. */
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
+
+/* Bytes of a directory's path kept in the cache: all the prefix filter looks at. */
+#define FILE_DIR_KEPT 255
+
+/*
+ * A lookup key with room behind it: a string read at a variable offset into key.path may run
+ * on into spill, which the verifier can then see stays inside the map value; the verdict only
+ * looks at the first sizeof(key.path) bytes.
+ */
+struct vigil_file_key {
+	struct vg_path_key key;
+	char spill[256];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_file_key);
+} vg_file_key_buf SEC(".maps");
+
+/*
+ * A directory resolved to its path. Processes resolve relative paths in the same few
+ * directories (their cwd, the dirfds of a tree walk) over and over, and walking up the tree
+ * costs several times what the rest of an open does, so the start of each directory's path is
+ * cached by the dentry and mount it was reached through.
+ *
+ * An entry is used only while it still describes the dentry: the same inode and parent (a
+ * dentry freed and reused for another directory has another), and no directory was renamed
+ * or removed since (vg_file_tree_gen): a rename of an ancestor changes the path of every
+ * directory below it, which no check on the dentry itself would see.
+ */
+struct vigil_file_dir {
+	__u64 gen;         /* vg_file_tree_gen when resolved */
+	__u64 ino;         /* the dentry's inode then */
+	__u64 parent;      /* its parent dentry then */
+	__u32 len;         /* bytes of the whole path; the first FILE_DIR_KEPT are in path */
+	__u32 cut;         /* the walk was cut (see enum vg_file_flags) */
+	char path[FILE_DIR_KEPT + 1];
+};
+
+struct vigil_file_dir_key {
+	__u64 dentry;
+	__u64 mnt;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vigil_file_dir_key);
+	__type(value, struct vigil_file_dir);
+} vg_file_dirs SEC(".maps");
+
+/* Where an entry is built: too large for the stack beside the callers' locals. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_file_dir);
+} vg_file_dir_buf SEC(".maps");
+
+/* Counts the renames and removals of directories (and of anything: the calls cannot tell). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vg_file_tree_gen SEC(".maps");
+
+/* A successful rename or directory removal: every cached directory path may be stale now. */
+static __always_inline void vg_file_tree_changed(long ret)
+{
+	__u32 zero = 0;
+	__u64 *gen;
+
+	if (ret != 0)
+		return;
+	gen = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+}
+
+/* The open file behind @fd in the current task, or NULL. */
+static __always_inline struct file *vg_file_of_fd(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file *file = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/* The directory a path relative to @dirfd is resolved in: the cwd for AT_FDCWD; else NULL if no file. */
+static __always_inline const struct path *vg_file_base_dir(int dirfd)
+{
+	struct file *file;
+
+	if (dirfd == AT_FDCWD) {
+		struct fs_struct *fs = BPF_CORE_READ(bpf_get_current_task_btf(), fs);
+
+		return __builtin_preserve_access_index(&fs->pwd);
+	}
+	file = vg_file_of_fd(dirfd);
+	if (!file)
+		return NULL;
+	return __builtin_preserve_access_index(&file->f_path);
+}
+
+/*
+ * Resolves the struct path at @path into the shared path buffer (lib/path.h); returns 1 when
+ * the path was cut, -1 when there is no buffer. A global function, so that the verifier checks
+ * the walk once per program rather than at every call in every state (a rename has four); the
+ * pointer goes as a number, since global functions take no kernel pointers.
+ */
+__noinline int vg_file_resolve(__u64 path)
+{
+	__u32 zero = 0;
+	struct vigil_path_buf *buf = bpf_map_lookup_elem(&vg_path_buf, &zero);
+
+	if (!buf)
+		return -1;
+	return vg_path_resolve((const struct path *)path, buf);
+}
+
+/* Resolves @path into the shared path buffer; NULL when there is none. */
+static __always_inline struct vigil_path_buf *vg_file_walk(const struct path *path, bool *truncated)
+{
+	__u32 zero = 0;
+	int cut;
+
+	*truncated = false;
+	if (!path)
+		return NULL;
+	cut = vg_file_resolve((__u64)path);
+	if (cut < 0)
+		return NULL;
+	*truncated = cut;
+	return bpf_map_lookup_elem(&vg_path_buf, &zero);
+}
+
+/* The resolved string's length in @buf (below VG_PATH_MAX). */
+static __always_inline __u32 vg_file_walked_len(struct vigil_path_buf *buf)
+{
+	__u32 start = PATH_VOLATILE(buf->pos);
+
+	return start < VG_PATH_MAX ? VG_PATH_MAX - start : 0;
+}
+
+/* Copies the resolved string to @dst (VG_PATH_MAX - 1 bytes of room); returns its length. */
+static __always_inline __u32 vg_file_walked_copy(void *dst, struct vigil_path_buf *buf)
+{
+	__u32 start = PATH_VOLATILE(buf->pos);
+	__u32 len;
+
+	if (start >= VG_PATH_MAX)
+		return 0;
+	len = (VG_PATH_MAX - start) & (VG_PATH_MAX - 1);
+	if (bpf_probe_read_kernel(dst, len, &buf->bytes[start & (VG_PATH_MAX - 1)]))
+		return 0;
+	return len;
+}
+
+/* The directory @path resolved, from the cache when it can be; NULL when there is none. */
+static __always_inline const struct vigil_file_dir *vg_file_dir(const struct path *path)
+{
+	struct vigil_file_dir_key key;
+	struct vigil_path_buf *buf;
+	struct vigil_file_dir *dir;
+	struct dentry *dentry;
+	__u64 gen = 0, ino, parent;
+	__u32 zero = 0, start, len;
+	__u64 *genp;
+	bool cut;
+
+	if (!path)
+		return NULL;
+	dentry = BPF_CORE_READ(path, dentry);
+	key.dentry = (__u64)dentry;
+	key.mnt = (__u64)BPF_CORE_READ(path, mnt);
+	ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	parent = (__u64)BPF_CORE_READ(dentry, d_parent);
+	genp = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
+	if (genp)
+		gen = *genp;
+	dir = bpf_map_lookup_elem(&vg_file_dirs, &key);
+	if (dir && dir->gen == gen && dir->ino == ino && dir->parent == parent)
+		return dir;
+
+	dir = bpf_map_lookup_elem(&vg_file_dir_buf, &zero);
+	buf = vg_file_walk(path, &cut);
+	if (!dir || !buf)
+		return NULL;
+	dir->gen = gen;
+	dir->ino = ino;
+	dir->parent = parent;
+	dir->cut = cut;
+	dir->len = vg_file_walked_len(buf);
+	start = PATH_VOLATILE(buf->pos);
+	len = dir->len;
+	if (len > FILE_DIR_KEPT)
+		len = FILE_DIR_KEPT;
+	/* Keeps the mask: clang would drop it after the clamp and pass an unclamped copy. */
+	barrier_var(len);
+	len &= 0xff;
+	if (bpf_probe_read_kernel(dir->path, len, &buf->bytes[start & (VG_PATH_MAX - 1)]))
+		return NULL;
+	bpf_map_update_elem(&vg_file_dirs, &key, dir, BPF_ANY);
+	return dir;
+}
+
+/*
+ * Copies the whole path of @dir (resolved from @path) to @dst, which has VG_PATH_MAX - 1 bytes
+ * of room; returns its length. A path longer than the cache keeps is walked again.
+ */
+static __always_inline __u32 vg_file_dir_copy(void *dst, const struct vigil_file_dir *dir, const struct path *path)
+{
+	struct vigil_path_buf *buf;
+	__u32 len = dir->len;
+	bool cut;
+
+	if (len <= FILE_DIR_KEPT) {
+		barrier_var(len);
+		len &= 0xff;
+		if (bpf_probe_read_kernel(dst, len, dir->path))
+			return 0;
+		return len;
+	}
+	buf = vg_file_walk(path, &cut);
+	return buf ? vg_file_walked_copy(dst, buf) : 0;
+}
+
+/*
+ * The access the filter allows on the path in @key (@len bytes; < 0 for no path): the longest
+ * prefix's verdict, else the kind's default. Unlike vg_path_wanted it counts nothing, so that
+ * an event with two paths is counted once, after both are decided.
+ */
+static __always_inline __u32 vg_file_verdict(const struct vg_kind_config *kind, struct vg_path_key *key, long len)
+{
+	__u32 *found;
+
+	if (!kind->use_paths || len < 0)
+		return kind->path_default;
+	if (len > sizeof(key->path))
+		len = sizeof(key->path);
+	key->prefixlen = 8 + 8 * (__u32)len;
+	found = bpf_map_lookup_elem(&vg_paths, key);
+	return found ? *found : kind->path_default;
+}
+
+/* The verdict on the resolved path in @buf; a cut path, which cannot be decided, is sent. */
+static __always_inline __u32 vg_file_verdict_walked(const struct vg_kind_config *kind, __u32 op,
+						    struct vigil_path_buf *buf, bool cut)
+{
+	struct vg_path_key *key = vg_path_key_start(op);
+	__u32 start = PATH_VOLATILE(buf->pos);
+	__u32 len;
+
+	if (cut)
+		return VG_ACCESS_ANY;
+	if (!key)
+		return kind->path_default;
+	if (start >= VG_PATH_MAX)
+		return vg_file_verdict(kind, key, -1);
+	len = VG_PATH_MAX - start;
+	if (len > sizeof(key->path))
+		len = sizeof(key->path);
+	/*
+	 * Keeps the mask below: without it clang drops the mask as redundant after the clamp and
+	 * passes a register the verifier has not seen clamped.
+	 */
+	barrier_var(len);
+	len &= 0xff;
+	if (bpf_probe_read_kernel(key->path, len, &buf->bytes[start & (VG_PATH_MAX - 1)]))
+		return kind->path_default;
+	return vg_file_verdict(kind, key, len);
+}
+
+/*
+ * Whether the relative path at @at in @k->key.path (NUL-terminated within 256 bytes) has a ".",
+ * ".." or empty component: joined to its directory as it is, its spelling would not be the path
+ * it names. A global function, so that the verifier checks its loop once and not again in
+ * every state of every caller.
+ */
+__noinline int vg_file_unclean(const struct vigil_file_key *k, __u32 at)
+{
+	bool start = true;
+	__u32 i;
+
+	if (!k)
+		return 0;
+	at &= 0xff;
+	for (i = 0; i < 254; i++) {
+		const char *s = &k->key.path[at + i];
+		char c = s[0];
+
+		if (!c)
+			break;
+		if (start) {
+			if (c == '/')
+				return 1;
+			if (c == '.' && (s[1] == '/' || !s[1] || (s[1] == '.' && (s[2] == '/' || !s[2]))))
+				return 1;
+		}
+		start = c == '/';
+	}
+	return 0;
+}
+
+/*
+ * The verdict on a relative @user_path joined to @dir. A path that cannot be decided on its
+ * spelling (a cut directory, or ".", ".." or "//" in the relative part) is sent.
+ */
+static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config *kind, __u32 op,
+						    const struct vigil_file_dir *dir, const char *user_path)
+{
+	struct vigil_file_key *k;
+	__u32 zero = 0, slash = 0;
+	__u32 len;
+	long n;
+
+	if (dir->cut)
+		return VG_ACCESS_ANY;
+	k = bpf_map_lookup_elem(&vg_file_key_buf, &zero);
+	if (!k)
+		return kind->path_default;
+	k->key.kind = op;
+	len = dir->len;
+	if (len > sizeof(k->key.path))
+		len = sizeof(k->key.path);
+	barrier_var(len);
+	len &= 0xff;
+	if (bpf_probe_read_kernel(k->key.path, len, dir->path))
+		return kind->path_default;
+	/* A separator, except after the root, which is the only directory ending in '/'. */
+	if (len < sizeof(k->key.path) && !(len == 1 && k->key.path[0] == '/')) {
+		k->key.path[len & 0xff] = '/';
+		slash = 1;
+	}
+	/* An empty path (AT_EMPTY_PATH) is the directory itself, without the separator. */
+	n = bpf_probe_read_user_str(&k->key.path[(len + slash) & 0xff], sizeof(k->spill), user_path);
+	if (n > 1) {
+		if (vg_file_unclean(k, len + slash))
+			return VG_ACCESS_ANY;
+		len += slash + n - 1;
+	}
+	return vg_file_verdict(kind, &k->key, len);
+}
+
+#endif /* VIGIL_LIB_FILE_PATH_H */
