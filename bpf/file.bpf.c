@@ -170,10 +170,10 @@ static __always_inline __u64 file_put_path(struct vg_file *rec, __u64 off, const
  * whose first string is the target and not a path of ours). The event is wanted when the filter
  * allows writing on one of its paths: a relative one is decided once its directory is known.
  */
-static __always_inline int file_paths(long ret, __u32 op, __u16 syscall, int dirfd1, const char *user1,
-				      bool path1, int dirfd2, const char *user2, const struct file_args *a)
+static __always_inline int file_paths(const struct vg_kind_config *kind, long ret, __u32 op, __u16 syscall,
+				      int dirfd1, const char *user1, bool path1, int dirfd2, const char *user2,
+				      const struct file_args *a)
 {
-	const struct vg_kind_config *kind = vg_interest(op);
 	bool pending1 = false, pending2 = false;
 	struct vg_path_key *key;
 	struct vg_file *rec;
@@ -181,8 +181,6 @@ static __always_inline int file_paths(long ret, __u32 op, __u16 syscall, int dir
 	__u64 off;
 	long len;
 
-	if (!kind)
-		return 0;
 	key = vg_path_key_start(op);
 	if (!key)
 		return 0;
@@ -224,17 +222,15 @@ static __always_inline int file_paths(long ret, __u32 op, __u16 syscall, int dir
 }
 
 /* The calls on a file descriptor (fchmod, fchown, ftruncate): the fd's file is the path. */
-static __always_inline int file_fd(long ret, __u32 op, __u16 syscall, const struct file_args *a)
+static __always_inline int file_fd(const struct vg_kind_config *kind, long ret, __u32 op, __u16 syscall,
+				   const struct file_args *a)
 {
-	const struct vg_kind_config *kind = vg_interest(op);
 	struct vigil_path_buf *buf;
 	struct vg_file *rec;
 	struct file *file;
 	__u64 off;
 	bool cut;
 
-	if (!kind)
-		return 0;
 	if (!kind->use_paths && !(kind->path_default & VG_ACCESS_WRITE)) {
 		vg_filtered_count(op);
 		return 0;
@@ -264,10 +260,9 @@ static __always_inline int file_fd(long ret, __u32 op, __u16 syscall, const stru
  * joined to its directory, which is cached. Only then the record: a successful open reports
  * the file reached, found through the new fd; a failed one the directory of a relative path.
  */
-static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const char *user, __u32 flags, __u32 mode,
-				     bool in_root)
+static __always_inline int file_open(const struct vg_kind_config *kind, long ret, __u16 syscall, int dirfd,
+				     const char *user, __u32 flags, __u32 mode, bool in_root)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
 	__u32 access = flags & FILE_OPEN_WRITES ? VG_ACCESS_WRITE : VG_ACCESS_READ;
 	struct file_args a = { .flags = flags, .mode = mode, .fd = -1 };
 	const struct vigil_file_dir *dir = NULL;
@@ -282,8 +277,6 @@ static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const c
 	bool cut;
 	long n;
 
-	if (!kind)
-		return 0;
 	key = vg_path_key_start(VG_OP_FILE_OPEN);
 	if (!key)
 		return 0;
@@ -354,19 +347,26 @@ static __always_inline int file_open(long ret, __u16 syscall, int dirfd, const c
 SEC("tracepoint/syscalls/sys_exit_open")
 int vg_file_open(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
+	struct pt_regs *regs;
 
-	return file_open(ctx->ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), ARG1(regs),
-			 ARG2(regs), false);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_open(kind, ctx->ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), ARG1(regs), ARG2(regs), false);
 }
 
 /* openat(2): glibc's open(), fopen() and openat(). */
 SEC("tracepoint/syscalls/sys_exit_openat")
 int vg_file_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
+	struct pt_regs *regs;
 
-	return file_open(ctx->ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), ARG2(regs),
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), ARG2(regs),
 			 ARG3(regs), false);
 }
 
@@ -374,21 +374,29 @@ int vg_file_openat(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int vg_file_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
 	struct open_how how = {};
+	struct pt_regs *regs;
 
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
 	bpf_probe_read_user(&how, sizeof(how), (void *)ARG2(regs));
-	return file_open(ctx->ret, VG_FILE_SYS_OPENAT2, ARG_INT(0, regs), ARG_PTR(1, regs), how.flags, how.mode,
-			 how.resolve & FILE_RESOLVE_IN_ROOT);
+	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT2, ARG_INT(0, regs), ARG_PTR(1, regs), how.flags,
+			 how.mode, how.resolve & FILE_RESOLVE_IN_ROOT);
 }
 
 /* creat(2) is open(O_CREAT | O_WRONLY | O_TRUNC); reported with those flags. */
 SEC("tracepoint/syscalls/sys_exit_creat")
 int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
+	struct pt_regs *regs;
 
-	return file_open(ctx->ret, VG_FILE_SYS_CREAT, AT_FDCWD, ARG_PTR(0, regs),
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_open(kind, ctx->ret, VG_FILE_SYS_CREAT, AT_FDCWD, ARG_PTR(0, regs),
 			 FILE_O_CREAT | FILE_O_WRONLY | FILE_O_TRUNC, ARG1(regs), false);
 }
 
@@ -400,11 +408,16 @@ int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_unlink")
 int vg_file_unlink(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_UNLINK);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINK, AT_FDCWD, ARG_PTR(0, regs),
-			  true, 0, NULL, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINK, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
@@ -412,24 +425,31 @@ int vg_file_unlinkat(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .flags = ARG2(regs), .fd = -1 };
+	const struct vg_kind_config *kind;
 
 	if (a.flags & FILE_AT_REMOVEDIR)
 		vg_file_tree_changed(ctx->ret);
-
-	return file_paths(ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINKAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  0, NULL, &a);
+	kind = vg_interest(VG_OP_FILE_UNLINK);
+	if (!kind)
+		return 0;
+	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, 0, NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_rmdir")
 int vg_file_rmdir(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind;
+	struct pt_regs *regs;
 
 	vg_file_tree_changed(ctx->ret);
-
-	return file_paths(ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_RMDIR, AT_FDCWD, ARG_PTR(0, regs),
-			  true, 0, NULL, &a);
+	kind = vg_interest(VG_OP_FILE_UNLINK);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_RMDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 /*
@@ -439,25 +459,33 @@ int vg_file_rmdir(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_rename")
 int vg_file_rename(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind;
+	struct pt_regs *regs;
 
 	vg_file_tree_changed(ctx->ret);
-
-	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAME, AT_FDCWD, ARG_PTR(0, regs), true, AT_FDCWD,
-			  ARG_PTR(1, regs), &a);
+	kind = vg_interest(VG_OP_FILE_RENAME);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAME, AT_FDCWD, ARG_PTR(0, regs), true,
+			  AT_FDCWD, ARG_PTR(1, regs), &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat")
 int vg_file_renameat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind;
+	struct pt_regs *regs;
 
 	vg_file_tree_changed(ctx->ret);
-
-	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+	kind = vg_interest(VG_OP_FILE_RENAME);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat2")
@@ -465,117 +493,170 @@ int vg_file_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .flags = ARG4(regs), .fd = -1 };
+	const struct vg_kind_config *kind;
 
 	vg_file_tree_changed(ctx->ret);
-
-	return file_paths(ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT2, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+	kind = vg_interest(VG_OP_FILE_RENAME);
+	if (!kind)
+		return 0;
+	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT2, ARG_INT(0, regs),
+			  ARG_PTR(1, regs), true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
 
 /* Mode changes: chmod(2), fchmodat(2), fchmodat2(2) (with AT_* flags) by path; fchmod(2) by fd. */
 SEC("tracepoint/syscalls/sys_exit_chmod")
 int vg_file_chmod(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG1(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_CHMOD, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
-			  &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG1(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_CHMOD, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmod")
 int vg_file_fchmod(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG1(regs), .fd = ARG_INT(0, regs) };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_fd(ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMOD, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG1(regs), .fd = ARG_INT(0, regs) };
+	return file_fd(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMOD, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmodat")
 int vg_file_fchmodat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG2(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  0, NULL, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG2(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, 0, NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmodat2")
 int vg_file_fchmodat2(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG2(regs), .flags = ARG3(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT2, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  0, NULL, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG2(regs), .flags = ARG3(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT2, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, 0, NULL, &a);
 }
 
 /* Owner changes: chown(2), lchown(2), fchownat(2) by path; fchown(2) by fd. */
 SEC("tracepoint/syscalls/sys_exit_chown")
 int vg_file_chown(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_CHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
-			  &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_CHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_lchown")
 int vg_file_lchown(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_LCHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
-			  &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_LCHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchown")
 int vg_file_fchown(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .uid = ARG1(regs), .gid = ARG2(regs), .fd = ARG_INT(0, regs) };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_fd(ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWN, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = ARG_INT(0, regs) };
+	return file_fd(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWN, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchownat")
 int vg_file_fchownat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = {
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
+	struct pt_regs *regs;
+	struct file_args a;
+
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){
 		.uid = ARG2(regs),
 		.gid = ARG3(regs),
 		.flags = ARG4(regs),
 		.fd = -1,
 	};
-
-	return file_paths(ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWNAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  0, NULL, &a);
+	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWNAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, 0, NULL, &a);
 }
 
 /* Hard links: link(2), linkat(2) (AT_SYMLINK_FOLLOW, AT_EMPTY_PATH); the existing name and the new one. */
 SEC("tracepoint/syscalls/sys_exit_link")
 int vg_file_link(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_LINK);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINK, AT_FDCWD, ARG_PTR(0, regs), true, AT_FDCWD,
-			  ARG_PTR(1, regs), &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINK, AT_FDCWD, ARG_PTR(0, regs), true,
+			  AT_FDCWD, ARG_PTR(1, regs), &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_linkat")
 int vg_file_linkat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .flags = ARG4(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_LINK);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINKAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .flags = ARG4(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
 
 /*
@@ -585,60 +666,90 @@ int vg_file_linkat(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_symlink")
 int vg_file_symlink(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_SYMLINK);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINK, AT_FDCWD, ARG_PTR(0, regs), false,
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINK, AT_FDCWD, ARG_PTR(0, regs), false,
 			  AT_FDCWD, ARG_PTR(1, regs), &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_symlinkat")
 int vg_file_symlinkat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_SYMLINK);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINKAT, AT_FDCWD, ARG_PTR(0, regs), false,
-			  ARG_INT(1, regs), ARG_PTR(2, regs), &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINKAT, AT_FDCWD, ARG_PTR(0, regs),
+			  false, ARG_INT(1, regs), ARG_PTR(2, regs), &a);
 }
 
 /* Directories: mkdir(2), mkdirat(2), with the mode as passed (before the umask). */
 SEC("tracepoint/syscalls/sys_exit_mkdir")
 int vg_file_mkdir(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG1(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_MKDIR);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
-			  &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG1(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mkdirat")
 int vg_file_mkdirat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .mode = ARG2(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_MKDIR);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIRAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
-			  0, NULL, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .mode = ARG2(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIRAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+			  true, 0, NULL, &a);
 }
 
 /* Truncation: truncate(2) by path, ftruncate(2) by fd (open(O_TRUNC) is an open with truncate set). */
 SEC("tracepoint/syscalls/sys_exit_truncate")
 int vg_file_truncate(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .length = ARG1(regs), .fd = -1 };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_TRUNCATE);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_paths(ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_TRUNCATE, AT_FDCWD, ARG_PTR(0, regs), true, 0,
-			  NULL, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .length = ARG1(regs), .fd = -1 };
+	return file_paths(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_TRUNCATE, AT_FDCWD, ARG_PTR(0, regs), true,
+			  0, NULL, &a);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ftruncate")
 int vg_file_ftruncate(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .length = ARG1(regs), .fd = ARG_INT(0, regs) };
+	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_TRUNCATE);
+	struct pt_regs *regs;
+	struct file_args a;
 
-	return file_fd(ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_FTRUNCATE, &a);
+	if (!kind)
+		return 0;
+	regs = vg_syscall_regs();
+	a = (struct file_args){ .length = ARG1(regs), .fd = ARG_INT(0, regs) };
+	return file_fd(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_FTRUNCATE, &a);
 }
