@@ -76,13 +76,16 @@ export async function startSensor(
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const events = () =>
-    existsSync(output)
-      ? readFileSync(output, "utf8")
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => fromJson(l) as WireEvent)
-      : [];
+  // The sensor may be mid-write: only lines that end in a newline are whole.
+  const events = () => {
+    if (!existsSync(output)) return [];
+    const text = readFileSync(output, "utf8");
+    return text
+      .slice(0, text.lastIndexOf("\n") + 1)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => fromJson(l) as WireEvent);
+  };
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
 
   const deadline = Date.now() + timeoutMs;
