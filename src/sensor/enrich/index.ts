@@ -42,9 +42,6 @@ function sameTask(a: TaskRecord, b: TaskRecord): boolean {
 
 /** Builds the wire events: the record's own facts plus what the process table knows. */
 export class Enricher {
-  /** The last context built for each process, reused while nothing in it changed. */
-  private readonly contexts = new WeakMap<Actor, { generation: number; task: TaskRecord; context: ProcessContext }>();
-
   constructor(
     private readonly processes: ProcessTable,
     private readonly clock: WallClock,
@@ -57,15 +54,25 @@ export class Enricher {
    */
   process(record: KernelRecord, actor: Actor): ProcessContext {
     const t = record.task;
-    const generation = this.processes.generation;
-    const cached = this.contexts.get(actor);
-    if (cached && cached.generation === generation && sameTask(cached.task, t)) return cached.context;
-    const context = this.build(t, actor);
-    this.contexts.set(actor, { generation, task: t, context });
+    const ancestry = this.processes.ancestry(t.pid);
+    // ancestry() left actor.derived at the table's current generation.
+    const derived = actor.derived;
+    if (
+      derived?.context &&
+      derived.generation === this.processes.generation &&
+      sameTask(derived.task as TaskRecord, t)
+    ) {
+      return derived.context as ProcessContext;
+    }
+    const context = this.build(t, actor, ancestry);
+    if (derived && derived.generation === this.processes.generation) {
+      derived.context = context;
+      derived.task = t;
+    }
     return context;
   }
 
-  private build(t: TaskRecord, actor: Actor): ProcessContext {
+  private build(t: TaskRecord, actor: Actor, ancestry: ProcessContext["ancestry"]): ProcessContext {
     return {
       pid: t.pid,
       tid: t.tid,
@@ -80,7 +87,7 @@ export class Enricher {
       cwd: actor.cwd,
       cgroup_id: t.cgroupId,
       start_time: this.clock.fromBoottime(t.startBoottime),
-      ancestry: this.processes.ancestry(t.pid),
+      ancestry,
     };
   }
 

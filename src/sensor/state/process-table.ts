@@ -19,6 +19,12 @@ export interface Actor {
   exitedAt?: bigint;
   /** This process as an ancestry entry, made once: a new image is a new Actor. */
   asAncestor?: Ancestor;
+  /**
+   * What later stages derived from the table for this process, valid while the table's
+   * generation is unchanged. A field rather than a WeakMap: most processes live briefly, and
+   * weak tables of short-lived keys cost the garbage collector more than the lookups save.
+   */
+  derived?: { generation: number; ancestry?: Ancestor[]; context?: unknown; task?: unknown };
 }
 
 export interface ProcessTableLimits {
@@ -37,7 +43,6 @@ export const DEFAULT_LIMITS: ProcessTableLimits = { maxAncestry: 32, maxExited: 
 export class ProcessTable {
   private readonly live = new Map<number, Actor>();
   private readonly exited = new Map<number, Actor>();
-  private readonly ancestries = new WeakMap<Actor, { generation: number; chain: Ancestor[] }>();
   /**
    * Bumped whenever a process starts or runs a new program, which is when an ancestry chain
    * can change: what was derived from the table at an older generation must be derived again.
@@ -94,10 +99,10 @@ export class ProcessTable {
    */
   ancestry(pid: number): Ancestor[] {
     const actor = this.get(pid);
-    const cached = actor && this.ancestries.get(actor);
-    if (cached && cached.generation === this.generation) return cached.chain;
+    const derived = actor?.derived;
+    if (derived?.ancestry && derived.generation === this.generation) return derived.ancestry;
     const chain = this.walkAncestry(pid);
-    if (actor) this.ancestries.set(actor, { generation: this.generation, chain });
+    if (actor) actor.derived = { generation: this.generation, ancestry: chain };
     return chain;
   }
 
