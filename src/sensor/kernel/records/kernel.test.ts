@@ -4,40 +4,14 @@ import { EventSchema, type VigilEvent } from "../../../events/schema.js";
 import { eventToJson } from "../../../events/serialize.js";
 import { kernelBuilders, redactMountData } from "../../enrich/kernel.js";
 import { type KernelRecord, RecordDecoder } from "../decode.js";
+import { batch, fixed, header as goldenHeader, i32, i64, u8, u16, u32, u64 } from "./golden.js";
 
 /*
  * Golden records of the kernel domain: bytes written out by hand from bpf/records/kernel.h,
  * independent of the generated layout, so that a layout change the decoder does not follow
  * fails here.
  */
-const u8 = (...v: number[]) => Buffer.from(v);
-const u16 = (v: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v);
-  return b;
-};
-const u32 = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-};
-const s32 = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  return b;
-};
-const u64 = (v: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(v);
-  return b;
-};
-const s64 = (v: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(v));
-  return b;
-};
-const fixed = (s: string, n: number) => Buffer.concat([Buffer.from(s), Buffer.alloc(n - Buffer.byteLength(s))]);
-const header = (op: number, size: number) => Buffer.concat([u16(op), u16(0), u32(size), u64(987654321n)]);
+const header = (op: number, size: number) => goldenHeader(op, size, 987654321n);
 // pid tid ppid uid gid euid egid pad cgroup_id start_boottime comm: 64 bytes
 const task = Buffer.concat([
   u32(700),
@@ -78,10 +52,10 @@ function moduleRecord(o: { call: number; path?: string; params?: string; lens?: 
   return Buffer.concat([
     header(OP_MODULE, 120 + path.length + params.length),
     task,
-    s64(-8), // result: -ENOEXEC
+    i64(-8), // result: -ENOEXEC
     u64(o.call === 1 ? 4096n : 0n), // image_len
     u32(o.call),
-    s32(o.call === 2 ? 5 : -1), // fd
+    i32(o.call === 2 ? 5 : -1), // fd
     u32(o.call === 2 ? 2 : 0), // load_flags
     u32(o.flags ?? 0), // rec_flags
     u16(pathLen),
@@ -97,14 +71,14 @@ function bpfRecord(cmd: number, result: number) {
   return Buffer.concat([
     header(OP_BPF, 144),
     task,
-    s64(result),
+    i64(result),
     u32(cmd),
     u32(1), // prog_type: socket_filter
     u32(0), // attach_type
     u32(2), // insn_cnt
     u32(0x20), // prog_flags
     u32(cmd === 5 && result >= 0 ? 77 : 0), // prog_id
-    s32(-1), // target_fd
+    i32(-1), // target_fd
     u32(0), // btf_size
     u8(0x59, 0xf4, 0xa9, 0x31, 0x74, 0x4d, 0xcd, 0xc6), // prog_tag
     fixed("vigil_ok", 16),
@@ -116,10 +90,10 @@ function nsRecord(call: number, flags: bigint, fd: number, fdKind: number, nsTyp
   return Buffer.concat([
     header(OP_NS, 120),
     task,
-    s64(call >= 3 ? 702 : 0),
+    i64(call >= 3 ? 702 : 0),
     u64(flags),
     u32(call),
-    s32(fd),
+    i32(fd),
     u32(fdKind),
     u32(nsType),
     u32(inum),
@@ -133,21 +107,15 @@ function mountRecord(o: { call: number; flags: bigint; target: string; source: s
   return Buffer.concat([
     header(OP_MOUNT, 120 + parts.reduce((n, p) => n + p.length, 0)),
     task,
-    s64(-22),
+    i64(-22),
     u64(o.flags),
     u32(o.call),
     u32(o.call === 3 ? 12 : 0), // attr_flags
     u32(4), // rec_flags: data cut
-    s32(o.call === 3 ? 3 : -1), // fd
+    i32(o.call === 3 ? 3 : -1), // fd
     ...parts.map((p) => u16(p.length)),
     ...parts,
   ]);
-}
-
-/** Wraps records the way the native drain hands them over: u32 length and bytes, the entry padded to 8. */
-function batch(...records: Buffer[]): Buffer {
-  const pad = (r: Buffer) => Buffer.alloc(((4 + r.length + 7) & ~7) - 4 - r.length);
-  return Buffer.concat(records.flatMap((r) => [u32(r.length), r, pad(r)]));
 }
 
 function decodeAll(...records: Buffer[]): { out: KernelRecord[]; decoder: RecordDecoder } {

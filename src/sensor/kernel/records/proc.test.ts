@@ -1,24 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RecordDecoder } from "../decode.js";
+import { header as goldenHeader, i32, i64, u32, u64 } from "./golden.js";
 
 /*
  * Golden records: bytes written out by hand from bpf/records/proc.h, independent of the
  * generated layout, so that a layout change the decoder does not follow fails here.
  */
-/** Little-endian bytes of one value. */
-function le(bytes: number, write: (b: Buffer) => unknown): Buffer {
-  const b = Buffer.alloc(bytes);
-  write(b);
-  return b;
-}
-const u16 = (v: number) => le(2, (b) => b.writeUInt16LE(v));
-const u32 = (v: number) => le(4, (b) => b.writeUInt32LE(v));
-const i32 = (v: number) => le(4, (b) => b.writeInt32LE(v));
-const u64 = (v: bigint) => le(8, (b) => b.writeBigUInt64LE(v));
-const i64 = (v: bigint) => le(8, (b) => b.writeBigInt64LE(v));
 
-const header = (op: number, size: number) => Buffer.concat([u16(op), u16(0), u32(size), u64(987654321n)]);
+const header = (op: number, size: number) => goldenHeader(op, size, 987654321n);
 // pid tid ppid uid gid euid egid pad cgroup_id start_boottime comm[16]
 const task = Buffer.concat([
   u32(300),
