@@ -6,9 +6,11 @@
  *
  * Opens are the high-volume kind, so the order of work is fixed: the kind and the task filter
  * first, then the path string the caller passed, decided by the prefix filter as it is (an
- * absolute path) or joined to its directory (a relative one), and only then the record and the
- * path walks. Absolute strings are decided as given: a path through a symlink or with ".." is
- * decided on its spelling, not on the file it reaches (the event's path is the file reached).
+ * absolute path) or joined to its directory's cached path (a relative one), and only then the
+ * record and the path walks. Paths are decided on their spelling: an absolute path through a
+ * symlink or with ".." is decided as written, not as the file it reaches (the event reports the
+ * file reached). A relative path the filter cannot decide so (".", ".." or "//" in it, or a
+ * directory too deep to resolve whole) is sent, and the agent's rules decide.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
