@@ -46,6 +46,15 @@ export const KERNEL_KINDS: ReadonlyMap<string, number> = new Map(
 /** Process events keep the process table true; they are never filtered. */
 const ALWAYS_SENT = new Set(["process.exec", "process.fork", "process.exit"]);
 
+// Deleting, renaming, creating directories and truncating are constant in scratch directories;
+// they matter where they change the system or its logs. chmod, chown, link and symlink matter
+// anywhere (a setuid bit, a link to a sensitive file) and are rare: they stay on everywhere.
+const SYSTEM_WRITES = ["/etc/", "/root/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/"];
+const writesBelow = (prefixes: string[]): KindInterest => ({
+  enabled: true,
+  pathDefault: "none",
+  paths: Object.fromEntries(prefixes.map((p) => [p, "write" as Access])),
+});
 /**
  * The default: every kind on; file opens only where reading is sensitive or writing changes
  * the system, because an unfiltered open stream on a busy host is millions of events a second.
@@ -77,6 +86,10 @@ export const DEFAULT_INTEREST: InterestSpec = {
         "/sys/kernel/": "write",
       },
     },
+    "file.unlink": writesBelow([...SYSTEM_WRITES, "/var/spool/cron/", "/var/log/", "/home/", "/dev/shm/"]),
+    "file.rename": writesBelow([...SYSTEM_WRITES, "/var/spool/cron/", "/var/log/", "/home/", "/dev/shm/"]),
+    "file.mkdir": writesBelow([...SYSTEM_WRITES, "/var/spool/cron/", "/home/", "/dev/shm/"]),
+    "file.truncate": writesBelow([...SYSTEM_WRITES, "/var/log/"]),
   },
   ignoreComms: [],
   ignoreExes: [],
