@@ -43,6 +43,14 @@ const FD_CALLS = new Set(["fchmod", "fchown", "ftruncate"]);
 /** The fd of the fd-based calls; null for the path-based ones. */
 const fdOf = (r: FileRecord) => (FD_CALLS.has(r.syscall) ? r.fd : null);
 
+/** What a chmod, chown or truncate acted on: the fd's file for the fd calls, else the path as given. */
+function target(r: FileRecord): { path: string; path_truncated: boolean; fd: number | null } {
+  const fd = fdOf(r);
+  return fd === null
+    ? { path: absolutePath(r.path, r.dir), path_truncated: r.pathTruncated, fd }
+    : { path: r.file, path_truncated: r.fileTruncated, fd };
+}
+
 export const fileBuilders: Builders<FileRecord> = {
   "file.open": (r, base, emit) => {
     // The file reached when the open succeeded; else the path asked for.
@@ -97,15 +105,12 @@ export const fileBuilders: Builders<FileRecord> = {
       },
     }),
   "file.chmod": (r, base, emit) => {
-    const fd = fdOf(r);
     emit({
       kind: "file.chmod",
       ...base,
       file: {
         syscall: r.syscall,
-        path: fd === null ? absolutePath(r.path, r.dir) : r.file,
-        path_truncated: fd === null ? r.pathTruncated : r.fileTruncated,
-        fd,
+        ...target(r),
         mode: r.mode,
         flags: r.flags,
         result: r.result,
@@ -114,15 +119,12 @@ export const fileBuilders: Builders<FileRecord> = {
     });
   },
   "file.chown": (r, base, emit) => {
-    const fd = fdOf(r);
     emit({
       kind: "file.chown",
       ...base,
       file: {
         syscall: r.syscall,
-        path: fd === null ? absolutePath(r.path, r.dir) : r.file,
-        path_truncated: fd === null ? r.pathTruncated : r.fileTruncated,
-        fd,
+        ...target(r),
         uid: id(r.uid),
         gid: id(r.gid),
         flags: r.flags,
@@ -174,15 +176,12 @@ export const fileBuilders: Builders<FileRecord> = {
       },
     }),
   "file.truncate": (r, base, emit) => {
-    const fd = fdOf(r);
     emit({
       kind: "file.truncate",
       ...base,
       file: {
         syscall: r.syscall,
-        path: fd === null ? absolutePath(r.path, r.dir) : r.file,
-        path_truncated: fd === null ? r.pathTruncated : r.fileTruncated,
-        fd,
+        ...target(r),
         length: r.length,
         result: r.result,
         error: errorName(r.result),
