@@ -10,21 +10,11 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "calls.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
-
-static const char *sep = "";
-
-static long call(const char *name, long ret)
-{
-	if (ret < 0)
-		ret = -errno;
-	printf("%s\"%s\":%ld", sep, name, ret);
-	sep = ",";
-	return ret;
-}
 
 int main(int argc, char **argv)
 {

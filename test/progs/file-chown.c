@@ -10,17 +10,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static const char *sep = "";
-
-static long call(const char *name, long ret)
-{
-	if (ret < 0)
-		ret = -errno;
-	printf("%s\"%s\":%ld", sep, name, ret);
-	sep = ",";
-	return ret;
-}
+#include "calls.h"
 
 int main(int argc, char **argv)
 {
