@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RecordDecoder } from "./decode.js";
+import { batch } from "./records/golden.js";
 
 /*
  * Golden records: bytes written out by hand from bpf/vigil.h, independent of the generated
@@ -51,12 +52,6 @@ function execRecord(flags = 0, args = "sh\0-c\0exit 7\0"): Buffer {
     cwd,
     argv,
   ]);
-}
-
-/** Wraps records the way the native drain hands them over: u32 length and bytes, the entry padded to 8. */
-function batch(...records: Buffer[]): Buffer {
-  const pad = (r: Buffer) => Buffer.alloc(((4 + r.length + 7) & ~7) - 4 - r.length);
-  return Buffer.concat(records.flatMap((r) => [le(4, r.length), r, pad(r)]));
 }
 
 test("an exec record decodes every field", () => {

@@ -5,6 +5,7 @@ import { EventSchema } from "../../../events/schema.js";
 import { absolutePath, errorName, fileBuilders } from "../../enrich/file.js";
 import { RecordDecoder } from "../decode.js";
 import type { FileRecord } from "./file.js";
+import { batch } from "./golden.js";
 
 /*
  * Golden records: bytes written out by hand from bpf/records/file.h, independent of the
@@ -80,12 +81,6 @@ function fileRecord(f: Fields): Buffer {
     le(2, 0),
     ...parts,
   ]);
-}
-
-/** Wraps records the way the native drain hands them over: u32 length and bytes, the entry padded to 8. */
-function batch(...records: Buffer[]): Buffer {
-  const pad = (r: Buffer) => Buffer.alloc(((4 + r.length + 7) & ~7) - 4 - r.length);
-  return Buffer.concat(records.flatMap((r) => [le(4, r.length), r, pad(r)]));
 }
 
 function decode(...records: Buffer[]): { out: FileRecord[]; d: RecordDecoder } {

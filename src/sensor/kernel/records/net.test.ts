@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RecordDecoder } from "../decode.js";
+import { batch } from "./golden.js";
 import { ipv6, unixName } from "./net.js";
 
 /*
@@ -93,11 +94,6 @@ function dns(payload: Buffer, o: { result: number; size: number; syscall: number
     endpoint(2, [127, 0, 0, 53], 53),
     payload,
   ]);
-}
-
-function batch(...records: Buffer[]): Buffer {
-  const pad = (r: Buffer) => Buffer.alloc(((4 + r.length + 7) & ~7) - 4 - r.length);
-  return Buffer.concat(records.flatMap((r) => [le(4, r.length), r, pad(r)]));
 }
 
 function decodeAll(...records: Buffer[]) {
