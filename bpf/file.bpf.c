@@ -327,19 +327,9 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	return 0;
 }
 
-/*
- * Argument @n (0-4) of the current syscall. The saved registers are a BTF pointer
- * (bpf_task_pt_regs), so they are read with plain loads, which the verifier turns into
- * fault-safe ones, rather than with one bpf_probe_read_kernel call each (VG_SYSCALL_ARGn):
- * about 25 ns less per open here, where the whole budget is ~140 ns.
- */
-#define ARG0(regs) PT_REGS_PARM1_SYSCALL(regs)
-#define ARG1(regs) PT_REGS_PARM2_SYSCALL(regs)
-#define ARG2(regs) PT_REGS_PARM3_SYSCALL(regs)
-#define ARG3(regs) PT_REGS_PARM4_SYSCALL(regs)
-#define ARG4(regs) PT_REGS_PARM5_SYSCALL(regs)
-#define ARG_INT(n, regs) ((int)ARG##n(regs))
-#define ARG_PTR(n, regs) ((const char *)ARG##n(regs))
+/* Argument @n (0-4) of the current syscall as an int (fds, dirfds) or a user pointer. */
+#define ARG_INT(n, regs) ((int)VG_SYSCALL_ARG##n(regs))
+#define ARG_PTR(n, regs) ((const char *)VG_SYSCALL_ARG##n(regs))
 
 /*
  * open(2): what static binaries (musl) and older libcs call; glibc calls openat. Each open
@@ -355,7 +345,7 @@ int vg_file_open(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	return file_open(kind, ctx->ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), ARG1(regs), ARG2(regs), false);
+	return file_open(kind, ctx->ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs), false);
 }
 
 /* openat(2): glibc's open(), fopen() and openat(). */
@@ -368,8 +358,8 @@ int vg_file_openat(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), ARG2(regs),
-			 ARG3(regs), false);
+	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), VG_SYSCALL_ARG2(regs),
+			 VG_SYSCALL_ARG3(regs), false);
 }
 
 /* openat2(2): the flags, mode and resolve rules are in a struct open_how in user memory. */
@@ -383,7 +373,7 @@ int vg_file_openat2(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	bpf_probe_read_user(&how, sizeof(how), (void *)ARG2(regs));
+	bpf_probe_read_user(&how, sizeof(how), (void *)VG_SYSCALL_ARG2(regs));
 	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT2, ARG_INT(0, regs), ARG_PTR(1, regs), how.flags,
 			 how.mode, how.resolve & FILE_RESOLVE_IN_ROOT);
 }
@@ -399,7 +389,7 @@ int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	regs = vg_syscall_regs();
 	return file_open(kind, ctx->ret, VG_FILE_SYS_CREAT, AT_FDCWD, ARG_PTR(0, regs),
-			 FILE_O_CREAT | FILE_O_WRONLY | FILE_O_TRUNC, ARG1(regs), false);
+			 FILE_O_CREAT | FILE_O_WRONLY | FILE_O_TRUNC, VG_SYSCALL_ARG1(regs), false);
 }
 
 /*
@@ -426,7 +416,7 @@ SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int vg_file_unlinkat(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .flags = ARG2(regs), .fd = -1 };
+	struct file_args a = { .flags = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	const struct vg_kind_config *kind;
 
 	if (a.flags & FILE_AT_REMOVEDIR)
@@ -494,7 +484,7 @@ SEC("tracepoint/syscalls/sys_exit_renameat2")
 int vg_file_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .flags = ARG4(regs), .fd = -1 };
+	struct file_args a = { .flags = VG_SYSCALL_ARG4(regs), .fd = -1 };
 	const struct vg_kind_config *kind;
 
 	vg_file_tree_changed(ctx->ret);
@@ -516,7 +506,7 @@ int vg_file_chmod(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG1(regs), .fd = -1 };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_CHMOD, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
@@ -531,7 +521,7 @@ int vg_file_fchmod(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG1(regs), .fd = ARG_INT(0, regs) };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
 	return file_fd(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMOD, &a);
 }
 
@@ -545,7 +535,7 @@ int vg_file_fchmodat(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG2(regs), .fd = -1 };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
@@ -560,7 +550,7 @@ int vg_file_fchmodat2(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG2(regs), .flags = ARG3(regs), .fd = -1 };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .flags = VG_SYSCALL_ARG3(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT2, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
@@ -576,7 +566,7 @@ int vg_file_chown(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_CHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
@@ -591,7 +581,7 @@ int vg_file_lchown(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = -1 };
+	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_LCHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
@@ -606,7 +596,7 @@ int vg_file_fchown(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = ARG1(regs), .gid = ARG2(regs), .fd = ARG_INT(0, regs) };
+	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = ARG_INT(0, regs) };
 	return file_fd(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWN, &a);
 }
 
@@ -621,9 +611,9 @@ int vg_file_fchownat(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	regs = vg_syscall_regs();
 	a = (struct file_args){
-		.uid = ARG2(regs),
-		.gid = ARG3(regs),
-		.flags = ARG4(regs),
+		.uid = VG_SYSCALL_ARG2(regs),
+		.gid = VG_SYSCALL_ARG3(regs),
+		.flags = VG_SYSCALL_ARG4(regs),
 		.fd = -1,
 	};
 	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWNAT, ARG_INT(0, regs), ARG_PTR(1, regs),
@@ -656,7 +646,7 @@ int vg_file_linkat(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .flags = ARG4(regs), .fd = -1 };
+	a = (struct file_args){ .flags = VG_SYSCALL_ARG4(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
@@ -706,7 +696,7 @@ int vg_file_mkdir(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG1(regs), .fd = -1 };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
@@ -721,7 +711,7 @@ int vg_file_mkdirat(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = ARG2(regs), .fd = -1 };
+	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIRAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
@@ -737,7 +727,7 @@ int vg_file_truncate(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .length = ARG1(regs), .fd = -1 };
+	a = (struct file_args){ .length = VG_SYSCALL_ARG1(regs), .fd = -1 };
 	return file_paths(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_TRUNCATE, AT_FDCWD, ARG_PTR(0, regs), true,
 			  0, NULL, &a);
 }
@@ -752,6 +742,6 @@ int vg_file_ftruncate(struct trace_event_raw_sys_exit *ctx)
 	if (!kind)
 		return 0;
 	regs = vg_syscall_regs();
-	a = (struct file_args){ .length = ARG1(regs), .fd = ARG_INT(0, regs) };
+	a = (struct file_args){ .length = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
 	return file_fd(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_FTRUNCATE, &a);
 }
