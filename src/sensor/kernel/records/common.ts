@@ -18,33 +18,101 @@ export interface TaskRecord {
 export type DecodeErrorKind = "truncated" | "unknown_op" | "malformed";
 
 /**
- * Decodes one record of a known op: `at` is where it starts in `buf`, `size` its size from
+ * Decodes one record of a known op: `at` is where it starts in the batch, `size` its size from
  * the header (already checked to lie within the batch). Returns an error kind for a bad one.
  */
-export type Handler<R> = (buf: Buffer, at: number, size: number, ktime: bigint) => R | DecodeErrorKind;
+export type Handler<R> = (b: RecordBytes, at: number, size: number, ktime: bigint) => R | DecodeErrorKind;
 
 const T = structs.vg_task.fields;
+const TASK_WORDS = structs.vg_task.size / 4;
 
-/** A NUL-terminated string in a fixed field of `max` bytes. */
-export function cString(buf: Buffer, start: number, max: number): string {
-  const nul = buf.indexOf(0, start);
-  const end = nul === -1 || nul > start + max ? start + max : nul;
-  return buf.toString("utf8", start, end);
-}
+/**
+ * The bytes of one batch, as the decoders read them. Reads go through a DataView, which V8
+ * compiles to plain loads, where Buffer's read methods assemble every value (and every BigInt)
+ * from single bytes: the decoder's hottest loop runs several times faster this way.
+ */
+export class RecordBytes {
+  buf: Buffer = Buffer.alloc(0);
+  private view = new DataView(this.buf.buffer, 0, 0);
+  /** The previous record's task bytes and what they decoded to: a busy process repeats them. */
+  private lastTaskWords = new Int32Array(TASK_WORDS);
+  private lastTask: TaskRecord | undefined;
 
-export function decodeTask(buf: Buffer, at: number): TaskRecord {
-  return {
-    pid: buf.readUInt32LE(at + T.pid.offset),
-    tid: buf.readUInt32LE(at + T.tid.offset),
-    ppid: buf.readUInt32LE(at + T.ppid.offset),
-    uid: buf.readUInt32LE(at + T.uid.offset),
-    gid: buf.readUInt32LE(at + T.gid.offset),
-    euid: buf.readUInt32LE(at + T.euid.offset),
-    egid: buf.readUInt32LE(at + T.egid.offset),
-    cgroupId: buf.readBigUInt64LE(at + T.cgroup_id.offset),
-    startBoottime: buf.readBigUInt64LE(at + T.start_boottime.offset),
-    comm: cString(buf, at + T.comm.offset, T.comm.size),
-  };
+  constructor(buf?: Buffer) {
+    if (buf) this.reset(buf);
+  }
+
+  /** Points the reader at the next batch. */
+  reset(buf: Buffer): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get length(): number {
+    return this.buf.length;
+  }
+
+  u8(at: number): number {
+    return this.view.getUint8(at);
+  }
+  u16(at: number): number {
+    return this.view.getUint16(at, true);
+  }
+  u32(at: number): number {
+    return this.view.getUint32(at, true);
+  }
+  i32(at: number): number {
+    return this.view.getInt32(at, true);
+  }
+  u64(at: number): bigint {
+    return this.view.getBigUint64(at, true);
+  }
+  i64(at: number): bigint {
+    return this.view.getBigInt64(at, true);
+  }
+  /**
+   * A signed 64-bit value as a number, for the ones that fit in 53 bits (syscall results:
+   * an fd, a count or -errno): no BigInt is made.
+   */
+  i64n(at: number): number {
+    return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
+  }
+  /** UTF-8 text of bytes [start, end). */
+  str(start: number, end: number): string {
+    return start === end ? "" : this.buf.toString("utf8", start, end);
+  }
+  /** A NUL-terminated string in a fixed field of `max` bytes. */
+  cString(start: number, max: number): string {
+    const nul = this.buf.indexOf(0, start);
+    const end = nul === -1 || nul > start + max ? start + max : nul;
+    return this.str(start, end);
+  }
+
+  /**
+   * struct vg_task at `at`. Records of one process come in runs, so the previous record's
+   * TaskRecord is handed out again when the kernel sent the same bytes: decoders must not
+   * change what they get.
+   */
+  task(at: number): TaskRecord {
+    const last = this.lastTaskWords;
+    let same = this.lastTask !== undefined;
+    for (let i = 0; same && i < TASK_WORDS; i++) same = this.view.getInt32(at + 4 * i, true) === last[i];
+    if (same) return this.lastTask as TaskRecord;
+    for (let i = 0; i < TASK_WORDS; i++) last[i] = this.view.getInt32(at + 4 * i, true);
+    this.lastTask = {
+      pid: this.u32(at + T.pid.offset),
+      tid: this.u32(at + T.tid.offset),
+      ppid: this.u32(at + T.ppid.offset),
+      uid: this.u32(at + T.uid.offset),
+      gid: this.u32(at + T.gid.offset),
+      euid: this.u32(at + T.euid.offset),
+      egid: this.u32(at + T.egid.offset),
+      cgroupId: this.u64(at + T.cgroup_id.offset),
+      startBoottime: this.u64(at + T.start_boottime.offset),
+      comm: this.cString(at + T.comm.offset, T.comm.size),
+    };
+    return this.lastTask;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { type DecodeErrorKind, decodeTask, type Handler, type TaskRecord, tail } from "./common.js";
+import { type DecodeErrorKind, type Handler, type TaskRecord, tail } from "./common.js";
 
 /** The file ops, by event kind; every one has the same record (struct vg_file). */
 export type FileOp =
@@ -71,41 +71,41 @@ const F = structs.vg_file.fields;
 const FIXED = structs.vg_file.size;
 
 function decoder(op: FileOp): Handler<FileRecord> {
-  return (buf, at, size, ktime): FileRecord | DecodeErrorKind => {
+  return (b, at, size, ktime): FileRecord | DecodeErrorKind => {
     if (size < FIXED) return "truncated";
     const parts = tail(at, FIXED, size, [
-      buf.readUInt16LE(at + F.path_len.offset),
-      buf.readUInt16LE(at + F.dir_len.offset),
-      buf.readUInt16LE(at + F.path2_len.offset),
-      buf.readUInt16LE(at + F.dir2_len.offset),
-      buf.readUInt16LE(at + F.file_len.offset),
+      b.u16(at + F.path_len.offset),
+      b.u16(at + F.dir_len.offset),
+      b.u16(at + F.path2_len.offset),
+      b.u16(at + F.dir2_len.offset),
+      b.u16(at + F.file_len.offset),
     ]);
     if (!parts) return "malformed";
-    const syscall = SYSCALLS.get(buf.readUInt16LE(at + F.syscall.offset));
+    const syscall = SYSCALLS.get(b.u16(at + F.syscall.offset));
     if (syscall === undefined) return "malformed";
     const [pathAt = 0, dirAt = 0, path2At = 0, dir2At = 0, fileAt = 0, end = 0] = parts;
-    const flags = buf.readUInt16LE(at + F.file_flags.offset);
+    const flags = b.u16(at + F.file_flags.offset);
     return {
       op,
       ktime,
-      task: decodeTask(buf, at + F.task.offset),
+      task: b.task(at + F.task.offset),
       syscall,
-      result: Number(buf.readBigInt64LE(at + F.result.offset)),
-      length: buf.readBigInt64LE(at + F.length.offset),
-      ino: buf.readBigUInt64LE(at + F.ino.offset),
-      dev: buf.readUInt32LE(at + F.dev.offset),
-      flags: buf.readUInt32LE(at + F.flags.offset),
-      mode: buf.readUInt32LE(at + F.mode.offset),
-      uid: buf.readUInt32LE(at + F.uid.offset),
-      gid: buf.readUInt32LE(at + F.gid.offset),
-      fd: buf.readInt32LE(at + F.fd.offset),
-      path: buf.toString("utf8", pathAt, dirAt),
-      dir: buf.toString("utf8", dirAt, path2At),
+      result: b.i64n(at + F.result.offset),
+      length: b.i64(at + F.length.offset),
+      ino: b.u64(at + F.ino.offset),
+      dev: b.u32(at + F.dev.offset),
+      flags: b.u32(at + F.flags.offset),
+      mode: b.u32(at + F.mode.offset),
+      uid: b.u32(at + F.uid.offset),
+      gid: b.u32(at + F.gid.offset),
+      fd: b.i32(at + F.fd.offset),
+      path: b.str(pathAt, dirAt),
+      dir: b.str(dirAt, path2At),
       pathTruncated: (flags & FLAGS.VG_FILE_PATH_TRUNCATED) !== 0,
-      path2: buf.toString("utf8", path2At, dir2At),
-      dir2: buf.toString("utf8", dir2At, fileAt),
+      path2: b.str(path2At, dir2At),
+      dir2: b.str(dir2At, fileAt),
       path2Truncated: (flags & FLAGS.VG_FILE_PATH2_TRUNCATED) !== 0,
-      file: buf.toString("utf8", fileAt, end),
+      file: b.str(fileAt, end),
       fileTruncated: (flags & FLAGS.VG_FILE_FILE_TRUNCATED) !== 0,
     } as FileRecord;
   };

@@ -7,6 +7,7 @@ import { type ProcRecord, procHandlers } from "./proc.js";
 import { type ProcessRecord, processHandlers } from "./process.js";
 
 export type { DecodeErrorKind, Handler, TaskRecord } from "./common.js";
+export { RecordBytes } from "./common.js";
 export type { FileRecord } from "./file.js";
 export type { MemRecord } from "./mem.js";
 export type { NetRecord } from "./net.js";

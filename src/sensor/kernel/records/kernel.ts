@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { cString, type DecodeErrorKind, decodeTask, type Handler, type TaskRecord, tail } from "./common.js";
+import { type DecodeErrorKind, type Handler, type TaskRecord, tail } from "./common.js";
 
 /** Records of the kernel domain (module loads, bpf, namespaces, mounts) (bpf/records/kernel.h). */
 
@@ -89,40 +89,35 @@ export type KernelRecord = ModuleLoadRecord | BpfRecord | NsChangeRecord | Mount
 
 const FLAGS = enums.vg_kernel_flags;
 
-/** A syscall result: a descriptor, 0 or a negative errno, all well inside a double. */
-function result(buf: Buffer, at: number): number {
-  return Number(buf.readBigInt64LE(at));
-}
-
 const MODULE_CALLS = new Map<number, ModuleLoadRecord["call"]>([
   [enums.vg_module_call.VG_MODULE_INIT, "init_module"],
   [enums.vg_module_call.VG_MODULE_FINIT, "finit_module"],
 ]);
 
 const M = structs.vg_module_load.fields;
-const decodeModuleLoad: Handler<ModuleLoadRecord> = (buf, at, size, ktime): ModuleLoadRecord | DecodeErrorKind => {
+const decodeModuleLoad: Handler<ModuleLoadRecord> = (b, at, size, ktime): ModuleLoadRecord | DecodeErrorKind => {
   if (size < structs.vg_module_load.size) return "truncated";
-  const call = MODULE_CALLS.get(buf.readUInt32LE(at + M.call.offset));
+  const call = MODULE_CALLS.get(b.u32(at + M.call.offset));
   if (!call) return "malformed";
   const parts = tail(at, structs.vg_module_load.size, size, [
-    buf.readUInt16LE(at + M.path_len.offset),
-    buf.readUInt16LE(at + M.params_len.offset),
+    b.u16(at + M.path_len.offset),
+    b.u16(at + M.params_len.offset),
   ]);
   if (!parts) return "malformed";
   const [pathAt = 0, paramsAt = 0, end = 0] = parts;
-  const flags = buf.readUInt32LE(at + M.rec_flags.offset);
+  const flags = b.u32(at + M.rec_flags.offset);
   return {
     op: "kernel.module_load",
     ktime,
-    task: decodeTask(buf, at + M.task.offset),
+    task: b.task(at + M.task.offset),
     call,
-    result: result(buf, at + M.result.offset),
-    imageLen: buf.readBigUInt64LE(at + M.image_len.offset),
-    fd: buf.readInt32LE(at + M.fd.offset),
-    loadFlags: buf.readUInt32LE(at + M.load_flags.offset),
-    path: buf.toString("utf8", pathAt, paramsAt),
+    result: b.i64n(at + M.result.offset),
+    imageLen: b.u64(at + M.image_len.offset),
+    fd: b.i32(at + M.fd.offset),
+    loadFlags: b.u32(at + M.load_flags.offset),
+    path: b.str(pathAt, paramsAt),
     pathTruncated: (flags & FLAGS.VG_KERNEL_PATH_TRUNCATED) !== 0,
-    params: buf.toString("utf8", paramsAt, end),
+    params: b.str(paramsAt, end),
     paramsTruncated: (flags & FLAGS.VG_KERNEL_PARAMS_TRUNCATED) !== 0,
   };
 };
@@ -136,26 +131,26 @@ const BPF_COMMANDS = new Map<number, BpfCommand>([
 ]);
 
 const B = structs.vg_bpf.fields;
-const decodeBpf: Handler<BpfRecord> = (buf, at, size, ktime) => {
+const decodeBpf: Handler<BpfRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_bpf.size) return "truncated";
-  const command = BPF_COMMANDS.get(buf.readUInt32LE(at + B.cmd.offset));
+  const command = BPF_COMMANDS.get(b.u32(at + B.cmd.offset));
   if (!command) return "malformed";
-  const r = result(buf, at + B.result.offset);
+  const r = b.i64n(at + B.result.offset);
   return {
     op: "kernel.bpf",
     ktime,
-    task: decodeTask(buf, at + B.task.offset),
+    task: b.task(at + B.task.offset),
     command,
     result: r,
-    progType: buf.readUInt32LE(at + B.prog_type.offset),
-    attachType: buf.readUInt32LE(at + B.attach_type.offset),
-    insnCnt: buf.readUInt32LE(at + B.insn_cnt.offset),
-    progFlags: buf.readUInt32LE(at + B.prog_flags.offset),
-    progId: buf.readUInt32LE(at + B.prog_id.offset),
-    targetFd: buf.readInt32LE(at + B.target_fd.offset),
-    btfSize: buf.readUInt32LE(at + B.btf_size.offset),
-    progTag: command === "prog_load" && r >= 0 ? buf.toString("hex", at + B.prog_tag.offset, at + B.name.offset) : "",
-    name: cString(buf, at + B.name.offset, B.name.size),
+    progType: b.u32(at + B.prog_type.offset),
+    attachType: b.u32(at + B.attach_type.offset),
+    insnCnt: b.u32(at + B.insn_cnt.offset),
+    progFlags: b.u32(at + B.prog_flags.offset),
+    progId: b.u32(at + B.prog_id.offset),
+    targetFd: b.i32(at + B.target_fd.offset),
+    btfSize: b.u32(at + B.btf_size.offset),
+    progTag: command === "prog_load" && r >= 0 ? b.buf.toString("hex", at + B.prog_tag.offset, at + B.name.offset) : "",
+    name: b.cString(at + B.name.offset, B.name.size),
   };
 };
 
@@ -174,22 +169,22 @@ const NS_FD_KINDS = new Map<number, NsFdKind>([
 ]);
 
 const N = structs.vg_ns_change.fields;
-const decodeNsChange: Handler<NsChangeRecord> = (buf, at, size, ktime) => {
+const decodeNsChange: Handler<NsChangeRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_ns_change.size) return "truncated";
-  const call = NS_CALLS.get(buf.readUInt32LE(at + N.call.offset));
-  const fdKind = NS_FD_KINDS.get(buf.readUInt32LE(at + N.fd_kind.offset));
+  const call = NS_CALLS.get(b.u32(at + N.call.offset));
+  const fdKind = NS_FD_KINDS.get(b.u32(at + N.fd_kind.offset));
   if (!call || !fdKind) return "malformed";
   return {
     op: "ns.change",
     ktime,
-    task: decodeTask(buf, at + N.task.offset),
+    task: b.task(at + N.task.offset),
     call,
-    result: result(buf, at + N.result.offset),
-    flags: buf.readBigUInt64LE(at + N.flags.offset),
-    fd: buf.readInt32LE(at + N.fd.offset),
+    result: b.i64n(at + N.result.offset),
+    flags: b.u64(at + N.flags.offset),
+    fd: b.i32(at + N.fd.offset),
     fdKind,
-    fdNsType: buf.readUInt32LE(at + N.fd_ns_type.offset),
-    fdNsInum: buf.readUInt32LE(at + N.fd_ns_inum.offset),
+    fdNsType: b.u32(at + N.fd_ns_type.offset),
+    fdNsInum: b.u32(at + N.fd_ns_inum.offset),
   };
 };
 
@@ -201,34 +196,34 @@ const MOUNT_CALLS = new Map<number, MountCall>([
 ]);
 
 const T = structs.vg_mount.fields;
-const decodeMount: Handler<MountRecord> = (buf, at, size, ktime) => {
+const decodeMount: Handler<MountRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_mount.size) return "truncated";
-  const call = MOUNT_CALLS.get(buf.readUInt32LE(at + T.call.offset));
+  const call = MOUNT_CALLS.get(b.u32(at + T.call.offset));
   if (!call) return "malformed";
   const parts = tail(at, structs.vg_mount.size, size, [
-    buf.readUInt16LE(at + T.target_len.offset),
-    buf.readUInt16LE(at + T.source_len.offset),
-    buf.readUInt16LE(at + T.fstype_len.offset),
-    buf.readUInt16LE(at + T.data_len.offset),
+    b.u16(at + T.target_len.offset),
+    b.u16(at + T.source_len.offset),
+    b.u16(at + T.fstype_len.offset),
+    b.u16(at + T.data_len.offset),
   ]);
   if (!parts) return "malformed";
   const [targetAt = 0, sourceAt = 0, fstypeAt = 0, dataAt = 0, end = 0] = parts;
-  const flags = buf.readUInt32LE(at + T.rec_flags.offset);
+  const flags = b.u32(at + T.rec_flags.offset);
   return {
     op: "fs.mount",
     ktime,
-    task: decodeTask(buf, at + T.task.offset),
+    task: b.task(at + T.task.offset),
     call,
-    result: result(buf, at + T.result.offset),
-    flags: buf.readBigUInt64LE(at + T.flags.offset),
-    attrFlags: buf.readUInt32LE(at + T.attr_flags.offset),
-    fd: buf.readInt32LE(at + T.fd.offset),
-    target: buf.toString("utf8", targetAt, sourceAt),
+    result: b.i64n(at + T.result.offset),
+    flags: b.u64(at + T.flags.offset),
+    attrFlags: b.u32(at + T.attr_flags.offset),
+    fd: b.i32(at + T.fd.offset),
+    target: b.str(targetAt, sourceAt),
     targetTruncated: (flags & FLAGS.VG_KERNEL_PATH_TRUNCATED) !== 0,
-    source: buf.toString("utf8", sourceAt, fstypeAt),
+    source: b.str(sourceAt, fstypeAt),
     sourceTruncated: (flags & FLAGS.VG_KERNEL_SOURCE_TRUNCATED) !== 0,
-    fstype: buf.toString("utf8", fstypeAt, dataAt),
-    data: buf.toString("utf8", dataAt, end),
+    fstype: b.str(fstypeAt, dataAt),
+    data: b.str(dataAt, end),
     dataTruncated: (flags & FLAGS.VG_KERNEL_PARAMS_TRUNCATED) !== 0,
   };
 };

@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { type DecodeErrorKind, decodeTask, type Handler, type TaskRecord, tail } from "./common.js";
+import { type DecodeErrorKind, type Handler, type TaskRecord, tail } from "./common.js";
 
 /** The syscall that asked for writable and executable memory. */
 export type ExecMappingSyscall = "mmap" | "mprotect" | "pkey_mprotect";
@@ -48,44 +48,44 @@ const SYSCALLS = new Map<number, ExecMappingSyscall>([
 const FLAGS = enums.vg_mem_flags;
 
 const M = structs.vg_exec_mapping.fields;
-const decodeExecMapping: Handler<ExecMappingRecord> = (buf, at, size, ktime): ExecMappingRecord | DecodeErrorKind => {
+const decodeExecMapping: Handler<ExecMappingRecord> = (b, at, size, ktime): ExecMappingRecord | DecodeErrorKind => {
   if (size < structs.vg_exec_mapping.size) return "truncated";
-  const parts = tail(at, structs.vg_exec_mapping.size, size, [buf.readUInt16LE(at + M.path_len.offset)]);
-  const syscall = SYSCALLS.get(buf.readUInt16LE(at + M.syscall.offset));
+  const parts = tail(at, structs.vg_exec_mapping.size, size, [b.u16(at + M.path_len.offset)]);
+  const syscall = SYSCALLS.get(b.u16(at + M.syscall.offset));
   if (!parts || !syscall) return "malformed";
   const [pathAt = 0, end = 0] = parts;
-  const flags = buf.readUInt32LE(at + M.mem_flags.offset);
+  const flags = b.u32(at + M.mem_flags.offset);
   return {
     op: "mem.exec_mapping",
     ktime,
-    task: decodeTask(buf, at + M.task.offset),
+    task: b.task(at + M.task.offset),
     syscall,
-    addr: buf.readBigUInt64LE(at + M.addr.offset),
-    len: buf.readBigUInt64LE(at + M.len.offset),
-    prot: buf.readUInt32LE(at + M.prot.offset),
-    mapFlags: buf.readUInt32LE(at + M.map_flags.offset),
-    fd: buf.readInt32LE(at + M.fd.offset),
-    pkey: buf.readInt32LE(at + M.pkey.offset),
-    path: buf.toString("utf8", pathAt, end),
+    addr: b.u64(at + M.addr.offset),
+    len: b.u64(at + M.len.offset),
+    prot: b.u32(at + M.prot.offset),
+    mapFlags: b.u32(at + M.map_flags.offset),
+    fd: b.i32(at + M.fd.offset),
+    pkey: b.i32(at + M.pkey.offset),
+    path: b.str(pathAt, end),
     pathTruncated: (flags & FLAGS.VG_MEM_PATH_TRUNCATED) !== 0,
-    result: buf.readBigInt64LE(at + M.result.offset),
+    result: b.i64(at + M.result.offset),
   };
 };
 
 const F = structs.vg_memfd_create.fields;
-const decodeMemfdCreate: Handler<MemfdCreateRecord> = (buf, at, size, ktime) => {
+const decodeMemfdCreate: Handler<MemfdCreateRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_memfd_create.size) return "truncated";
-  const parts = tail(at, structs.vg_memfd_create.size, size, [buf.readUInt16LE(at + F.name_len.offset)]);
+  const parts = tail(at, structs.vg_memfd_create.size, size, [b.u16(at + F.name_len.offset)]);
   if (!parts) return "malformed";
   const [nameAt = 0, end = 0] = parts;
   return {
     op: "mem.memfd_create",
     ktime,
-    task: decodeTask(buf, at + F.task.offset),
-    name: buf.toString("utf8", nameAt, end),
-    nameTruncated: (buf.readUInt32LE(at + F.mem_flags.offset) & FLAGS.VG_MEM_NAME_TRUNCATED) !== 0,
-    flags: buf.readUInt32LE(at + F.flags.offset),
-    result: Number(buf.readBigInt64LE(at + F.result.offset)),
+    task: b.task(at + F.task.offset),
+    name: b.str(nameAt, end),
+    nameTruncated: (b.u32(at + F.mem_flags.offset) & FLAGS.VG_MEM_NAME_TRUNCATED) !== 0,
+    flags: b.u32(at + F.flags.offset),
+    result: b.i64n(at + F.result.offset),
   };
 };
 

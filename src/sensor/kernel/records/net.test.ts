@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RecordDecoder } from "../decode.js";
+import { RecordBytes } from "./common.js";
 import { batch } from "./golden.js";
 import { ipv6, unixName } from "./net.js";
 
@@ -247,7 +248,7 @@ test("IPv6 text follows RFC 5952", () => {
     groups.forEach((g, i) => {
       b.writeUInt16BE(g, 2 * i);
     });
-    return ipv6(b, 0);
+    return ipv6(new RecordBytes(b), 0);
   };
   assert.equal(v6(0, 0, 0, 0, 0, 0, 0, 0), "::");
   assert.equal(v6(0, 0, 0, 0, 0, 0, 0, 1), "::1");

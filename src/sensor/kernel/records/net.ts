@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { type DecodeErrorKind, decodeTask, type Handler, type TaskRecord, tail } from "./common.js";
+import { type DecodeErrorKind, type Handler, type RecordBytes, type TaskRecord, tail } from "./common.js";
 
 /** Address families the records carry addresses for (uapi linux/socket.h). */
 export const AF_UNIX = 1;
@@ -58,8 +58,8 @@ const LIMIT = enums.vg_net_limit;
 const EP = structs.vg_net_endpoint.fields;
 
 /** IPv4 dotted quad from 4 bytes at `at`. */
-function ipv4(buf: Buffer, at: number): string {
-  return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+function ipv4(b: RecordBytes, at: number): string {
+  return `${b.u8(at)}.${b.u8(at + 1)}.${b.u8(at + 2)}.${b.u8(at + 3)}`;
 }
 
 /**
@@ -67,10 +67,10 @@ function ipv4(buf: Buffer, at: number): string {
  * more zero groups as "::" (the first such run on a tie), and an IPv4-mapped address
  * (::ffff:a.b.c.d) with its IPv4 part dotted.
  */
-export function ipv6(buf: Buffer, at: number): string {
+export function ipv6(b: RecordBytes, at: number): string {
   const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(at + 2 * i));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${ipv4(buf, at + 12)}`;
+  for (let i = 0; i < 8; i++) groups.push(b.buf.readUInt16BE(at + 2 * i));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${ipv4(b, at + 12)}`;
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -106,32 +106,32 @@ export function unixName(bytes: Buffer): string {
   return bytes.toString("utf8", 0, nul === -1 ? bytes.length : nul);
 }
 
-function decodeEndpoint(buf: Buffer, at: number, pathAt: number, pathEnd: number): EndpointRecord | null {
-  const family = buf.readUInt16LE(at + EP.family.offset);
-  const port = buf.readUInt16LE(at + EP.port.offset);
+function decodeEndpoint(b: RecordBytes, at: number, pathAt: number, pathEnd: number): EndpointRecord | null {
+  const family = b.u16(at + EP.family.offset);
+  const port = b.u16(at + EP.port.offset);
   const addr = at + EP.addr.offset;
   switch (family) {
     case 0:
       return null;
     case AF_INET:
-      return { family, address: ipv4(buf, addr), port };
+      return { family, address: ipv4(b, addr), port };
     case AF_INET6:
-      return { family, address: ipv6(buf, addr), port };
+      return { family, address: ipv6(b, addr), port };
     case AF_UNIX:
-      return { family, address: unixName(buf.subarray(pathAt, pathEnd)), port: null };
+      return { family, address: unixName(b.buf.subarray(pathAt, pathEnd)), port: null };
     default:
       return { family, address: "", port: null };
   }
 }
 
-const pathLen = (buf: Buffer, at: number) => buf.readUInt16LE(at + EP.path_len.offset);
+const pathLen = (b: RecordBytes, at: number) => b.u16(at + EP.path_len.offset);
 
 const C = structs.vg_net_call.fields;
 function callDecoder<K extends NetCallOp>(op: K): Handler<NetCallRecordOf<K>> {
-  return (buf, at, size, ktime): NetCallRecordOf<K> | DecodeErrorKind => {
+  return (b, at, size, ktime): NetCallRecordOf<K> | DecodeErrorKind => {
     if (size < structs.vg_net_call.size) return "truncated";
-    const localLen = pathLen(buf, at + C.local.offset);
-    const remoteLen = pathLen(buf, at + C.remote.offset);
+    const localLen = pathLen(b, at + C.local.offset);
+    const remoteLen = pathLen(b, at + C.remote.offset);
     if (localLen > LIMIT.VG_NET_UNIX_PATH_MAX || remoteLen > LIMIT.VG_NET_UNIX_PATH_MAX) return "malformed";
     const parts = tail(at, structs.vg_net_call.size, size, [localLen, remoteLen]);
     if (!parts) return "malformed";
@@ -139,23 +139,23 @@ function callDecoder<K extends NetCallOp>(op: K): Handler<NetCallRecordOf<K>> {
     return {
       op,
       ktime,
-      task: decodeTask(buf, at + C.task.offset),
-      result: buf.readInt32LE(at + C.result.offset),
-      fd: buf.readInt32LE(at + C.fd.offset),
-      family: buf.readUInt16LE(at + C.family.offset),
-      type: buf.readUInt16LE(at + C.type.offset),
-      protocol: buf.readUInt16LE(at + C.protocol.offset),
-      arg: buf.readUInt32LE(at + C.arg.offset),
-      local: decodeEndpoint(buf, at + C.local.offset, localAt, remoteAt),
-      remote: decodeEndpoint(buf, at + C.remote.offset, remoteAt, end),
+      task: b.task(at + C.task.offset),
+      result: b.i32(at + C.result.offset),
+      fd: b.i32(at + C.fd.offset),
+      family: b.u16(at + C.family.offset),
+      type: b.u16(at + C.type.offset),
+      protocol: b.u16(at + C.protocol.offset),
+      arg: b.u32(at + C.arg.offset),
+      local: decodeEndpoint(b, at + C.local.offset, localAt, remoteAt),
+      remote: decodeEndpoint(b, at + C.remote.offset, remoteAt, end),
     };
   };
 }
 
 const D = structs.vg_net_dns.fields;
-const decodeDns: Handler<NetDnsRecord> = (buf, at, size, ktime) => {
+const decodeDns: Handler<NetDnsRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_net_dns.size) return "truncated";
-  const payloadLen = buf.readUInt16LE(at + D.payload_len.offset);
+  const payloadLen = b.u16(at + D.payload_len.offset);
   if (payloadLen > LIMIT.VG_NET_DNS_PAYLOAD_MAX) return "malformed";
   const parts = tail(at, structs.vg_net_dns.size, size, [payloadLen]);
   if (!parts) return "malformed";
@@ -164,17 +164,17 @@ const decodeDns: Handler<NetDnsRecord> = (buf, at, size, ktime) => {
   return {
     op: "net.dns",
     ktime,
-    task: decodeTask(buf, at + D.task.offset),
-    result: buf.readInt32LE(at + D.result.offset),
-    fd: buf.readInt32LE(at + D.fd.offset),
-    family: buf.readUInt16LE(at + D.family.offset),
-    type: buf.readUInt16LE(at + D.type.offset),
-    protocol: buf.readUInt16LE(at + D.protocol.offset),
-    syscall: buf.readUInt16LE(at + D.syscall.offset),
-    size: buf.readUInt32LE(at + D.size.offset),
-    local: decodeEndpoint(buf, at + D.local.offset, payloadAt, payloadAt),
-    remote: decodeEndpoint(buf, at + D.remote.offset, payloadAt, payloadAt),
-    payload: Buffer.from(buf.subarray(payloadAt, end)),
+    task: b.task(at + D.task.offset),
+    result: b.i32(at + D.result.offset),
+    fd: b.i32(at + D.fd.offset),
+    family: b.u16(at + D.family.offset),
+    type: b.u16(at + D.type.offset),
+    protocol: b.u16(at + D.protocol.offset),
+    syscall: b.u16(at + D.syscall.offset),
+    size: b.u32(at + D.size.offset),
+    local: decodeEndpoint(b, at + D.local.offset, payloadAt, payloadAt),
+    remote: decodeEndpoint(b, at + D.remote.offset, payloadAt, payloadAt),
+    payload: Buffer.from(b.buf.subarray(payloadAt, end)),
   };
 };
 

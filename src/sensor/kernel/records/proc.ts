@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { decodeTask, type Handler, type TaskRecord } from "./common.js";
+import type { Handler, RecordBytes, TaskRecord } from "./common.js";
 
 export type CredSyscall =
   | "setuid"
@@ -95,71 +95,71 @@ const SIGNAL_SYSCALLS = new Map<number, SignalSyscall>([
 ]);
 
 const R = structs.vg_cred.fields;
-function decodeCred(buf: Buffer, at: number): CredRecord {
+function decodeCred(b: RecordBytes, at: number): CredRecord {
   return {
-    uid: buf.readUInt32LE(at + R.uid.offset),
-    euid: buf.readUInt32LE(at + R.euid.offset),
-    suid: buf.readUInt32LE(at + R.suid.offset),
-    fsuid: buf.readUInt32LE(at + R.fsuid.offset),
-    gid: buf.readUInt32LE(at + R.gid.offset),
-    egid: buf.readUInt32LE(at + R.egid.offset),
-    sgid: buf.readUInt32LE(at + R.sgid.offset),
-    fsgid: buf.readUInt32LE(at + R.fsgid.offset),
-    capEffective: buf.readBigUInt64LE(at + R.cap_effective.offset),
-    capPermitted: buf.readBigUInt64LE(at + R.cap_permitted.offset),
-    capInheritable: buf.readBigUInt64LE(at + R.cap_inheritable.offset),
+    uid: b.u32(at + R.uid.offset),
+    euid: b.u32(at + R.euid.offset),
+    suid: b.u32(at + R.suid.offset),
+    fsuid: b.u32(at + R.fsuid.offset),
+    gid: b.u32(at + R.gid.offset),
+    egid: b.u32(at + R.egid.offset),
+    sgid: b.u32(at + R.sgid.offset),
+    fsgid: b.u32(at + R.fsgid.offset),
+    capEffective: b.u64(at + R.cap_effective.offset),
+    capPermitted: b.u64(at + R.cap_permitted.offset),
+    capInheritable: b.u64(at + R.cap_inheritable.offset),
   };
 }
 
 const C = structs.vg_cred_change.fields;
-const decodeCredChange: Handler<CredChangeRecord> = (buf, at, size, ktime) => {
+const decodeCredChange: Handler<CredChangeRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_cred_change.size) return "truncated";
-  const syscall = CRED_SYSCALLS.get(buf.readUInt32LE(at + C.syscall.offset));
+  const syscall = CRED_SYSCALLS.get(b.u32(at + C.syscall.offset));
   if (!syscall) return "malformed";
   const ids = at + C.ids.offset;
   const caps = at + C.caps.offset;
   return {
     op: "cred.change",
     ktime,
-    task: decodeTask(buf, at + C.task.offset),
+    task: b.task(at + C.task.offset),
     syscall,
-    ids: [buf.readUInt32LE(ids), buf.readUInt32LE(ids + 4), buf.readUInt32LE(ids + 8)],
-    caps: [buf.readBigUInt64LE(caps), buf.readBigUInt64LE(caps + 8), buf.readBigUInt64LE(caps + 16)],
-    old: decodeCred(buf, at + C.old_cred.offset),
-    new: decodeCred(buf, at + C.new_cred.offset),
-    result: Number(buf.readBigInt64LE(at + C.result.offset)),
+    ids: [b.u32(ids), b.u32(ids + 4), b.u32(ids + 8)],
+    caps: [b.u64(caps), b.u64(caps + 8), b.u64(caps + 16)],
+    old: decodeCred(b, at + C.old_cred.offset),
+    new: decodeCred(b, at + C.new_cred.offset),
+    result: b.i64n(at + C.result.offset),
   };
 };
 
 const P = structs.vg_ptrace.fields;
-const decodePtrace: Handler<PtraceRecord> = (buf, at, size, ktime) => {
+const decodePtrace: Handler<PtraceRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_ptrace.size) return "truncated";
   return {
     op: "proc.ptrace",
     ktime,
-    task: decodeTask(buf, at + P.task.offset),
-    request: Number(buf.readBigInt64LE(at + P.request.offset)),
-    target: buf.readInt32LE(at + P.target.offset),
-    addr: buf.readBigUInt64LE(at + P.addr.offset),
-    data: buf.readBigUInt64LE(at + P.data.offset),
-    result: Number(buf.readBigInt64LE(at + P.result.offset)),
+    task: b.task(at + P.task.offset),
+    request: b.i64n(at + P.request.offset),
+    target: b.i32(at + P.target.offset),
+    addr: b.u64(at + P.addr.offset),
+    data: b.u64(at + P.data.offset),
+    result: b.i64n(at + P.result.offset),
   };
 };
 
 const S = structs.vg_signal.fields;
-const decodeSignal: Handler<SignalRecord> = (buf, at, size, ktime) => {
+const decodeSignal: Handler<SignalRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_signal.size) return "truncated";
-  const syscall = SIGNAL_SYSCALLS.get(buf.readUInt32LE(at + S.syscall.offset));
+  const syscall = SIGNAL_SYSCALLS.get(b.u32(at + S.syscall.offset));
   if (!syscall) return "malformed";
   return {
     op: "proc.signal",
     ktime,
-    task: decodeTask(buf, at + S.task.offset),
+    task: b.task(at + S.task.offset),
     syscall,
-    targetPid: buf.readInt32LE(at + S.target_pid.offset),
-    targetTid: buf.readInt32LE(at + S.target_tid.offset),
-    signal: buf.readUInt32LE(at + S.sig.offset),
-    result: Number(buf.readBigInt64LE(at + S.result.offset)),
+    targetPid: b.i32(at + S.target_pid.offset),
+    targetTid: b.i32(at + S.target_tid.offset),
+    signal: b.u32(at + S.sig.offset),
+    result: b.i64n(at + S.result.offset),
   };
 };
 

@@ -1,5 +1,5 @@
 import { enums, structs } from "../layout.generated.js";
-import { type DecodeErrorKind, decodeTask, type Handler, type TaskRecord, tail } from "./common.js";
+import { type DecodeErrorKind, type Handler, type RecordBytes, type TaskRecord, tail } from "./common.js";
 
 export interface ExecRecord {
   op: "process.exec";
@@ -40,59 +40,59 @@ const EXEC_FLAGS = enums.vg_exec_flags;
  * argv as the kernel stores it: NUL-separated, the last one NUL-terminated unless cut. Frozen:
  * every event of the process shares it.
  */
-function splitArgs(buf: Buffer, start: number, end: number): readonly string[] {
+function splitArgs(b: RecordBytes, start: number, end: number): readonly string[] {
   const args: string[] = [];
   let from = start;
   while (from < end) {
-    let nul = buf.indexOf(0, from);
+    let nul = b.buf.indexOf(0, from);
     if (nul === -1 || nul > end) nul = end;
-    args.push(buf.toString("utf8", from, nul));
+    args.push(b.str(from, nul));
     from = nul + 1;
   }
   return Object.freeze(args);
 }
 
 const E = structs.vg_exec.fields;
-const decodeExec: Handler<ExecRecord> = (buf, at, size, ktime): ExecRecord | DecodeErrorKind => {
+const decodeExec: Handler<ExecRecord> = (b, at, size, ktime): ExecRecord | DecodeErrorKind => {
   if (size < structs.vg_exec.size) return "truncated";
   const parts = tail(at, structs.vg_exec.size, size, [
-    buf.readUInt16LE(at + E.exe_len.offset),
-    buf.readUInt16LE(at + E.cwd_len.offset),
-    buf.readUInt32LE(at + E.args_len.offset),
+    b.u16(at + E.exe_len.offset),
+    b.u16(at + E.cwd_len.offset),
+    b.u32(at + E.args_len.offset),
   ]);
   if (!parts) return "malformed";
   const [exeAt = 0, cwdAt = 0, argsAt = 0, end = 0] = parts;
-  const flags = buf.readUInt32LE(at + E.exec_flags.offset);
+  const flags = b.u32(at + E.exec_flags.offset);
   return {
     op: "process.exec",
     ktime,
-    task: decodeTask(buf, at + E.task.offset),
-    oldPid: buf.readUInt32LE(at + E.old_pid.offset),
-    exeIno: buf.readBigUInt64LE(at + E.exe_ino.offset),
-    exeDev: buf.readUInt32LE(at + E.exe_dev.offset),
-    exe: buf.toString("utf8", exeAt, cwdAt),
+    task: b.task(at + E.task.offset),
+    oldPid: b.u32(at + E.old_pid.offset),
+    exeIno: b.u64(at + E.exe_ino.offset),
+    exeDev: b.u32(at + E.exe_dev.offset),
+    exe: b.str(exeAt, cwdAt),
     exeTruncated: (flags & EXEC_FLAGS.VG_EXEC_EXE_TRUNCATED) !== 0,
     fileless: (flags & EXEC_FLAGS.VG_EXEC_FILELESS) !== 0,
-    cwd: buf.toString("utf8", cwdAt, argsAt),
+    cwd: b.str(cwdAt, argsAt),
     cwdTruncated: (flags & EXEC_FLAGS.VG_EXEC_CWD_TRUNCATED) !== 0,
-    args: splitArgs(buf, argsAt, end),
+    args: splitArgs(b, argsAt, end),
     argsTruncated: (flags & EXEC_FLAGS.VG_EXEC_ARGS_TRUNCATED) !== 0,
   };
 };
 
-const decodeFork: Handler<ForkRecord> = (buf, at, size, ktime) => {
+const decodeFork: Handler<ForkRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_fork.size) return "truncated";
-  return { op: "process.fork", ktime, task: decodeTask(buf, at + structs.vg_fork.fields.task.offset) };
+  return { op: "process.fork", ktime, task: b.task(at + structs.vg_fork.fields.task.offset) };
 };
 
 const X = structs.vg_exit.fields;
-const decodeExit: Handler<ExitRecord> = (buf, at, size, ktime) => {
+const decodeExit: Handler<ExitRecord> = (b, at, size, ktime) => {
   if (size < structs.vg_exit.size) return "truncated";
   return {
     op: "process.exit",
     ktime,
-    task: decodeTask(buf, at + X.task.offset),
-    status: buf.readUInt32LE(at + X.exit_code.offset),
+    task: b.task(at + X.task.offset),
+    status: b.u32(at + X.exit_code.offset),
   };
 };
 
