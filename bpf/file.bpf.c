@@ -17,6 +17,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "vigil.h"
+/* First: the path walk reads with plain loads where it is included (see lib/path.h). */
+#include "lib/cast.h"
 #include "lib/emit.h"
 #include "lib/file-path.h"
 #include "lib/filter.h"
@@ -104,6 +106,20 @@ static __always_inline __u32 file_put_user(struct vg_file *rec, __u64 off, const
 			rec->file_flags |= cut_flag;
 	}
 	return (n - 1) & (VG_PATH_MAX - 1);
+}
+
+/*
+ * The path string the filter read into @key (@n bytes) into the record at @off, copied from
+ * there rather than read from user memory a second time; returns its length, or -1 when the
+ * key holds only the start of it.
+ */
+static __always_inline __u32 file_put_key(struct vg_file *rec, __u64 off, const struct vg_path_key *key, long n)
+{
+	if (n < 0 || n >= sizeof(key->path) - 1 || off > FILE_PART_MAX)
+		return -1;
+	if (bpf_probe_read_kernel((char *)rec + off, n & 0xff, key->path))
+		return -1;
+	return n;
 }
 
 /* The resolved path in @buf into the record at @off; returns its length. */
@@ -301,15 +317,19 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	if (!rec)
 		return 0;
 	off = sizeof(*rec);
-	len = file_put_user(rec, off, user, VG_FILE_PATH_TRUNCATED);
+	len = file_put_key(rec, off, key, n);
+	if (len == (__u32)-1)
+		len = file_put_user(rec, off, user, VG_FILE_PATH_TRUNCATED);
 	rec->path_len = len;
 	off += len;
 	if (ret >= 0) {
 		file = vg_file_of_fd(ret);
 		if (file) {
 			buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
-			rec->ino = BPF_CORE_READ(file, f_inode, i_ino);
-			rec->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+			struct inode *inode = vg_cast(struct file, file)->f_inode;
+
+			rec->ino = inode->i_ino;
+			rec->dev = inode->i_sb->s_dev;
 			len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
 			rec->file_len = len;
 			off += len;

@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vigil.h"
 #include "lib/filter.h"
+#include "lib/cast.h"
 #include "lib/path.h"
 
 /* include/uapi/linux/fcntl.h; #defines, so vmlinux.h lacks them. */
@@ -101,16 +102,14 @@ static __always_inline void vg_file_tree_changed(long ret)
 		__sync_fetch_and_add(gen, 1);
 }
 
-/* The open file behind @fd in the current task, or NULL. */
+/* The open file behind @fd in the current task, or NULL; an untyped pointer (see lib/cast.h). */
 static __always_inline struct file *vg_file_of_fd(int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *file = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= max)
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
@@ -190,6 +189,7 @@ static __always_inline __u32 vg_file_walked_copy(void *dst, struct vigil_path_bu
 static __always_inline const struct vigil_file_dir *vg_file_dir(const struct path *path)
 {
 	struct vigil_file_dir_key key;
+	const struct path *typed;
 	struct vigil_path_buf *buf;
 	struct vigil_file_dir *dir;
 	struct dentry *dentry;
@@ -200,11 +200,12 @@ static __always_inline const struct vigil_file_dir *vg_file_dir(const struct pat
 
 	if (!path)
 		return NULL;
-	dentry = BPF_CORE_READ(path, dentry);
+	typed = vg_cast(const struct path, path);
+	dentry = typed->dentry;
 	key.dentry = (__u64)dentry;
-	key.mnt = (__u64)BPF_CORE_READ(path, mnt);
-	ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-	parent = (__u64)BPF_CORE_READ(dentry, d_parent);
+	key.mnt = (__u64)typed->mnt;
+	ino = dentry->d_inode->i_ino;
+	parent = (__u64)dentry->d_parent;
 	genp = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
 	if (genp)
 		gen = *genp;

@@ -47,20 +47,35 @@ struct {
 
 #define PATH_VOLATILE(field) (*(volatile __u32 *)&(field))
 
+/*
+ * How the walk reads the kernel's fields: with plain loads where lib/cast.h was included first
+ * (see there), else with a bpf_probe_read_kernel per field. Only one object may include
+ * lib/cast.h: libbpf 1.1's linker fails on a kfunc declared in two of the objects it links. The
+ * file domain, whose opens are the hottest path, is that one.
+ */
+#ifdef VIGIL_LIB_CAST_H
+#define PATH_TYPED(type, ptr) vg_cast(type, ptr)
+#define PATH_READ(ptr, field) ((ptr)->field)
+#else
+#define PATH_TYPED(type, ptr) ((type *)(ptr))
+#define PATH_READ(ptr, field) BPF_CORE_READ(ptr, field)
+#endif
+
 static __always_inline struct mount *path_real_mount(struct vfsmount *vfsmnt)
 {
 	/* container_of with an offset relocated for the running kernel. */
-	return (struct mount *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+	return PATH_TYPED(struct mount, (__u64)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
 /*
  * Writes the path's string to the end of buf->bytes[0, VG_PATH_MAX) and its start to buf->pos.
  * Returns true when the path was cut (see enum vg_exec_flags).
  */
-static __always_inline bool vg_path_resolve(const struct path *path, struct vigil_path_buf *buf)
+static __always_inline bool vg_path_resolve(const struct path *any_path, struct vigil_path_buf *buf)
 {
-	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct mount *mnt = path_real_mount(BPF_CORE_READ(path, mnt));
+	const struct path *path = PATH_TYPED(const struct path, any_path);
+	struct dentry *dentry = PATH_READ(path, dentry);
+	struct mount *mnt = path_real_mount(PATH_READ(path, mnt));
 	bool done = false;
 	__u32 pos;
 	int i;
@@ -68,27 +83,27 @@ static __always_inline bool vg_path_resolve(const struct path *path, struct vigi
 	PATH_VOLATILE(buf->pos) = VG_PATH_MAX;
 	PATH_VOLATILE(buf->components) = 0;
 	for (i = 0; i < VG_PATH_DEPTH + PATH_MOUNT_CROSSINGS; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		struct dentry *mnt_root = PATH_READ(mnt, mnt.mnt_root);
+		struct dentry *parent = PATH_READ(dentry, d_parent);
 		const unsigned char *name;
 		__u32 len;
 
 		if (dentry == mnt_root) {
-			struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+			struct mount *mnt_parent = PATH_READ(mnt, mnt_parent);
 
 			/* The root of the mount tree (of the namespace, or of a detached tree). */
 			if (mnt == mnt_parent) {
 				done = true;
 				break;
 			}
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			dentry = PATH_READ(mnt, mnt_mountpoint);
 			mnt = mnt_parent;
 			continue;
 		}
 		if (PATH_VOLATILE(buf->components) >= VG_PATH_DEPTH)
 			break;
-		len = BPF_CORE_READ(dentry, d_name.len);
-		name = BPF_CORE_READ(dentry, d_name.name);
+		len = PATH_READ(dentry, d_name.len);
+		name = PATH_READ(dentry, d_name.name);
 		pos = PATH_VOLATILE(buf->pos);
 		/* Room for the name and its '/' with pos above 0: the result fits VG_PATH_MAX - 1. */
 		if (len == 0 || len + 2 > pos)
