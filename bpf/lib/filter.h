@@ -85,14 +85,15 @@ static __always_inline bool vg_task_ignored(const struct vg_config *conf)
 			return true;
 	}
 	if (conf->flags & VG_CFG_IGNORE_EXES) {
-		struct task_struct *task = bpf_get_current_task_btf();
-		struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+		/* Plain loads on the typed task pointer; a kernel thread's NULL mm reads as zeros. */
+		struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+		struct inode *inode = mm ? mm->exe_file->f_inode : NULL;
 		struct vg_exe_key key = {};
 
 		if (!inode)
 			return false;
-		key.ino = BPF_CORE_READ(inode, i_ino);
-		key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		key.ino = inode->i_ino;
+		key.dev = inode->i_sb->s_dev;
 		if (bpf_map_lookup_elem(&vg_ignore_exes, &key))
 			return true;
 	}

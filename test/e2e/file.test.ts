@@ -489,29 +489,39 @@ describe("file.open filtered in the kernel", () => {
     );
   });
 
-  test("ignoreComms drops a process's opens by its name", async (t) => {
-    if (!work) return t.skip("no kernel");
-    const d = join(work, "comms");
-    mkdirSync(join(d, "sub"), { recursive: true });
-    symlinkSync("a", join(d, "link"));
-    const spec = {
-      kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { [`${d}/`]: "any" } } },
-      ignoreComms: ["file-open-loop"],
-    };
-    writeFileSync(join(d, "x"), "");
-    const loops = 5_000;
-    const { value, events, filtered } = await withSensor(["--interest", interestFile(work, spec)], async (sensor) => {
-      const loop = openLoop(join(d, "x"), loops);
-      const open = tester("file-open", d).pid;
-      // Nine of its ten opens are below d/ (not its open of d itself); they come after the loop's.
-      await waitForAll(sensor, (e) => e.kind === "file.open" && e.process.pid === open, 9, "the other comm's opens");
-      return { loop };
+  for (const [name, ignore] of [
+    ["ignoreComms drops a process's opens by its name", { ignoreComms: ["file-open-loop"] }],
+    ["ignoreExes drops a program's opens by its executable", { ignoreExes: [join(progs, "file-open-loop")] }],
+  ] as const) {
+    test(name, async (t) => {
+      if (!work) return t.skip("no kernel");
+      const d = join(work, Object.keys(ignore)[0] ?? "");
+      mkdirSync(join(d, "sub"), { recursive: true });
+      symlinkSync("a", join(d, "link"));
+      const spec = {
+        kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { [`${d}/`]: "any" } } },
+        ...ignore,
+      };
+      writeFileSync(join(d, "x"), "");
+      const loops = 5_000;
+      const { value, events, filtered } = await withSensor(["--interest", interestFile(work, spec)], async (sensor) => {
+        const loop = openLoop(join(d, "x"), loops);
+        const open = tester("file-open", d).pid;
+        // Nine of its ten opens are below d/ (not its open of d itself); they come after the loop's.
+        await waitForAll(
+          sensor,
+          (e) => e.kind === "file.open" && e.process.pid === open,
+          9,
+          "the other program's opens",
+        );
+        return { loop };
+      });
+      assert.deepEqual(
+        events.filter((e) => e.process.pid === value.loop && e.kind === "file.open"),
+        [],
+        "the ignored program's opens never reached user space",
+      );
+      assert.ok(filtered >= loops, `file.open filtered in the kernel: ${filtered}`);
     });
-    assert.deepEqual(
-      events.filter((e) => e.process.pid === value.loop && e.kind === "file.open"),
-      [],
-      "the ignored comm's opens never reached user space",
-    );
-    assert.ok(filtered >= loops, `file.open filtered in the kernel: ${filtered}`);
-  });
+  }
 });
