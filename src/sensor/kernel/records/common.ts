@@ -26,6 +26,18 @@ export type Handler<R> = (b: RecordBytes, at: number, size: number, ktime: bigin
 const T = structs.vg_task.fields;
 const TASK_WORDS = structs.vg_task.size / 4;
 
+/** Strings of up to this many bytes are cached, in this many slots (a power of two). */
+const INTERN_MAX = 256;
+const INTERN_SLOTS = 4096;
+
+/** A cached string and its bytes: whole little-endian words, and the last 0-3 bytes. */
+interface Interned {
+  len: number;
+  last: number;
+  words: Int32Array;
+  str: string;
+}
+
 /**
  * The bytes of one batch, as the decoders read them. Reads go through a DataView, which V8
  * compiles to plain loads, where Buffer's read methods assemble every value (and every BigInt)
@@ -37,6 +49,7 @@ export class RecordBytes {
   /** The previous record's task bytes and what they decoded to: a busy process repeats them. */
   private lastTaskWords = new Int32Array(TASK_WORDS);
   private lastTask: TaskRecord | undefined;
+  private readonly interned: (Interned | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
 
   constructor(buf?: Buffer) {
     if (buf) this.reset(buf);
@@ -77,9 +90,35 @@ export class RecordBytes {
   i64n(at: number): number {
     return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
   }
-  /** UTF-8 text of bytes [start, end). */
+  /**
+   * UTF-8 text of bytes [start, end). Short strings come from a cache keyed by their bytes: the
+   * same paths and names arrive again and again, and hashing a few words in JS costs less than
+   * making a new string (and collecting it later).
+   */
   str(start: number, end: number): string {
-    return start === end ? "" : this.buf.toString("utf8", start, end);
+    const len = end - start;
+    if (len <= 0) return "";
+    if (len > INTERN_MAX) return this.buf.toString("utf8", start, end);
+    const view = this.view;
+    const words = len >>> 2;
+    let hash = len;
+    for (let i = 0; i < words; i++) hash = Math.imul(hash ^ view.getInt32(start + 4 * i, true), 0x9e3779b1);
+    let last = 0;
+    for (let at = start + 4 * words; at < end; at++) last = (last << 8) | view.getUint8(at);
+    hash = Math.imul(hash ^ last, 0x85ebca6b);
+    hash ^= hash >>> 15;
+    const slot = hash & (INTERN_SLOTS - 1);
+    const known = this.interned[slot];
+    if (known !== undefined && known.len === len && known.last === last) {
+      let same = true;
+      for (let i = 0; same && i < words; i++) same = view.getInt32(start + 4 * i, true) === known.words[i];
+      if (same) return known.str;
+    }
+    const copy = new Int32Array(words);
+    for (let i = 0; i < words; i++) copy[i] = view.getInt32(start + 4 * i, true);
+    const str = this.buf.toString("utf8", start, end);
+    this.interned[slot] = { len, last, words: copy, str };
+    return str;
   }
   /** A NUL-terminated string in a fixed field of `max` bytes. */
   cString(start: number, max: number): string {
