@@ -280,7 +280,7 @@ static __always_inline __u32 vg_file_verdict_walked(const struct vg_kind_config 
 {
 	struct vg_path_key *key = vg_path_key_start(op);
 	__u32 start = PATH_VOLATILE(buf->pos);
-	__u32 len;
+	long n;
 
 	if (cut)
 		return VG_ACCESS_ANY;
@@ -288,18 +288,8 @@ static __always_inline __u32 vg_file_verdict_walked(const struct vg_kind_config 
 		return kind->path_default;
 	if (start >= VG_PATH_MAX)
 		return vg_file_verdict(kind, key, -1);
-	len = VG_PATH_MAX - start;
-	if (len > sizeof(key->path))
-		len = sizeof(key->path);
-	/*
-	 * Keeps the mask below: without it clang drops the mask as redundant after the clamp and
-	 * passes a register the verifier has not seen clamped.
-	 */
-	barrier_var(len);
-	len &= 0xff;
-	if (bpf_probe_read_kernel(key->path, len, &buf->bytes[start & (VG_PATH_MAX - 1)]))
-		return kind->path_default;
-	return vg_file_verdict(kind, key, len);
+	n = vg_path_key_load_kernel(key, &buf->bytes[start & (VG_PATH_MAX - 1)], VG_PATH_MAX - start);
+	return n < 0 ? kind->path_default : vg_file_verdict(kind, key, n);
 }
 
 /*
@@ -351,13 +341,10 @@ static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config 
 	if (!k)
 		return kind->path_default;
 	k->key.kind = op;
-	len = dir->len;
-	if (len > sizeof(k->key.path))
-		len = sizeof(k->key.path);
-	barrier_var(len);
-	len &= 0xff;
-	if (bpf_probe_read_kernel(k->key.path, len, dir->path))
+	n = vg_path_key_load_kernel(&k->key, dir->path, dir->len);
+	if (n < 0)
 		return kind->path_default;
+	len = n;
 	/* A separator, except after the root, which is the only directory ending in '/'. */
 	if (len < sizeof(k->key.path) && !(len == 1 && k->key.path[0] == '/')) {
 		k->key.path[len & 0xff] = '/';

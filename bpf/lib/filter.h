@@ -136,12 +136,21 @@ static __always_inline long vg_path_key_load_user(struct vg_path_key *key, const
 	return n > 0 ? n - 1 : n;
 }
 
-/* Loads @len bytes of a path from kernel memory (a record being built) into @key. */
+/*
+ * Loads the first @len bytes of a path from kernel memory (a record being built, a resolved
+ * path) into @key, at most what it holds; returns how many, or -1.
+ */
 static __always_inline long vg_path_key_load_kernel(struct vg_path_key *key, const char *path, __u32 len)
 {
 	if (len > sizeof(key->path))
 		len = sizeof(key->path);
-	if (bpf_probe_read_kernel(key->path, len & 0xff, path))
+	/*
+	 * Keeps the mask below: without it clang drops the mask as redundant after the clamp and
+	 * passes a register the verifier has not seen clamped.
+	 */
+	barrier_var(len);
+	len &= 0xff;
+	if (bpf_probe_read_kernel(key->path, len, path))
 		return -1;
 	return len;
 }
