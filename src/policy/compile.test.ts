@@ -215,6 +215,20 @@ describe("the document's structure", () => {
     ]);
   });
 
+  test("one pass reports the structure's errors and those in the conditions of every rule it can read", () => {
+    const text = policy([
+      '{ "id": "r1", "on": ["file.open", "file.opne"], "when": "file.pth == \'\'" }',
+      '{ "id": "r2", "on": "file.open", "when": "true", "severity": "urgent" }',
+      '{ "id": "r3", "on": "process.exec", "when": "process.uid == \'root\'" }',
+    ]);
+    assert.deepEqual(errors(text), [
+      `p.json:${RULE_LINE}:41 r1: on[1]: unknown event kind 'file.opne'; did you mean 'file.open'?`,
+      `p.json:${RULE_LINE}:64 r1: when (offset 0): unknown field 'file.pth'; did you mean 'file.path'?`,
+      `p.json:${RULE_LINE + 1}:68 r2: severity: 'urgent' is not one of info, low, medium, high, critical`,
+      `p.json:${RULE_LINE + 2}:64 r3: when (offset 12): == between int and string is always false`,
+    ]);
+  });
+
   test("rule ids are unique within a policy", () => {
     const text = policy([
       '{ "id": "r1", "on": "file.open", "when": "true" }',

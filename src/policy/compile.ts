@@ -13,8 +13,16 @@ import {
   parseText,
   splice,
 } from "./expression.js";
-import { DYN, EVENT_TYPES, typeName, type ValueType } from "./fields.js";
-import { type Action, type Mode, type PolicyDocument, PolicySchema, type Severity } from "./format.js";
+import { DYN, EVENT_TYPES, isEventKind, typeName, type ValueType } from "./fields.js";
+import {
+  type Action,
+  API_VERSION,
+  type Mode,
+  type PolicyDocument,
+  PolicySchema,
+  RuleSchema,
+  type Severity,
+} from "./format.js";
 import { ruleOf, structureProblems } from "./issues.js";
 import { type Prefilter, prefilter } from "./prefilter.js";
 import { byPosition, type DocumentPath, type PolicyError, PolicySource } from "./source.js";
@@ -101,13 +109,57 @@ function compileDocument(file: string, text: string): CompileResult {
     return typeof id === "string" ? id : `rules[${index}]`;
   };
   if (!parsed.success) {
-    return {
-      errors: structureProblems(PolicySchema, parsed.error.issues).map((p) =>
-        source.error(p.path, p.message, { key: p.key, rule: ruleLabel(p.path) }),
-      ),
-    };
+    const errors = structureProblems(PolicySchema, parsed.error.issues).map((p) =>
+      source.error(p.path, p.message, { key: p.key, rule: ruleLabel(p.path) }),
+    );
+    // The rules whose structure is sound are checked too, so that one pass reports all it can.
+    const sound = soundParts(source.data);
+    if (sound) errors.push(...new PolicyCompiler(source, sound.doc, sound.indexes).compile().errors);
+    return { errors };
   }
   return new PolicyCompiler(source, parsed.data).compile();
+}
+
+/**
+ * The lists, macros and well-formed rules of a document that failed its structural check,
+ * with each rule's index in the file; undefined when the lists or macros themselves are bad
+ * (every rule would then report names it cannot find).
+ */
+function soundParts(data: unknown): { doc: PolicyDocument; indexes: number[] } | undefined {
+  const spec = (data as { spec?: Record<string, unknown> } | null)?.spec;
+  if (!spec || typeof spec !== "object") return undefined;
+  const { lists, macros } = PolicySchema.shape.spec.shape;
+  const parsedLists = lists.safeParse(spec.lists);
+  const parsedMacros = macros.safeParse(spec.macros);
+  if (!parsedLists.success || !parsedMacros.success || !Array.isArray(spec.rules)) return undefined;
+  const rules: PolicyDocument["spec"]["rules"] = [];
+  const indexes: number[] = [];
+  spec.rules.forEach((rule, index) => {
+    let parsed = RuleSchema.safeParse(rule);
+    if (!parsed.success && rule && typeof rule === "object") {
+      // Checked as far as it can be: against the kinds in `on` that exist, without the
+      // optional fields that are wrong (they are reported already).
+      const salvaged: Record<string, unknown> = { ...(rule as Record<string, unknown>) };
+      const on = salvaged.on;
+      salvaged.on = (Array.isArray(on) ? on : [on]).filter((k) => typeof k === "string" && isEventKind(k));
+      for (const issue of parsed.error.issues) {
+        const keys = issue.code === "unrecognized_keys" ? issue.keys : [String(issue.path[0])];
+        for (const key of keys) if (key !== "id" && key !== "on" && key !== "when") delete salvaged[key];
+      }
+      parsed = RuleSchema.safeParse(salvaged);
+    }
+    if (parsed.success) {
+      rules.push(parsed.data);
+      indexes.push(index);
+    }
+  });
+  const doc: PolicyDocument = {
+    apiVersion: API_VERSION,
+    kind: "Policy",
+    metadata: { name: "-" },
+    spec: { mode: "audit", lists: parsedLists.data, macros: parsedMacros.data, rules },
+  };
+  return { doc, indexes };
 }
 
 class PolicyCompiler {
@@ -117,9 +169,11 @@ class PolicyCompiler {
   private readonly listTypes = new Map<string, ValueType>();
   private readonly macros = new Map<string, ParsedText>();
 
+  /** `indexes`: each rule's index in the file, when `doc` holds only some of its rules. */
   constructor(
     private readonly source: PolicySource,
     private readonly doc: PolicyDocument,
+    private readonly indexes?: readonly number[],
   ) {}
 
   compile(): CompileResult {
@@ -142,8 +196,8 @@ class PolicyCompiler {
     }
     const seen = new Set<string>();
     const rules: CompiledRule[] = [];
-    spec.rules.forEach((rule, index) => {
-      const path = ["spec", "rules", index];
+    spec.rules.forEach((rule, i) => {
+      const path = ["spec", "rules", this.indexes?.[i] ?? i];
       if (seen.has(rule.id)) {
         this.errors.push(this.source.error([...path, "id"], `rule id '${rule.id}' is used twice`, { rule: rule.id }));
       }
