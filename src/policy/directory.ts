@@ -95,6 +95,8 @@ export class PolicyDirectory {
   private lastTexts = new Map<string, string>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the log has said that enforce mode runs as audit (once is enough). */
+  private toldAudit = false;
 
   constructor(
     readonly dir: string,
@@ -121,7 +123,8 @@ export class PolicyDirectory {
     }
     const texts = new Map(files.map((f) => [f.file, f.text]));
     if (reason !== "start" && sameTexts(texts, this.lastTexts)) {
-      logger.debug({ reason }, "policy files unchanged");
+      // A reload someone asked for deserves an answer; a watch event that changed nothing does not.
+      logger[reason === "SIGHUP" ? "info" : "debug"]({ reason, dir: this.dir }, "policy files unchanged");
       return [...this.engine.current.files];
     }
     this.lastTexts = texts;
@@ -171,7 +174,8 @@ export class PolicyDirectory {
       },
       "policies in force",
     );
-    if (this.options.mode === "enforce" || policies.some((p) => p.mode === "enforce")) {
+    if (!this.toldAudit && (this.options.mode === "enforce" || policies.some((p) => p.mode === "enforce"))) {
+      this.toldAudit = true;
       logger.warn(
         "enforcement is not available in this version: every rule runs in audit mode, and its alerts say what it would have done (would_deny, would_kill)",
       );
