@@ -182,10 +182,6 @@ const evaluated = events.length * passes;
 const stats = engine.statistics();
 const tests = stats.perRule.reduce((n, r) => n + r.tested, 0);
 const errors = stats.perRule.reduce((n, r) => n + r.errors, 0);
-const costly = stats.perRule
-  .filter((r) => r.tested >= 64 * 50)
-  .sort((a, b) => b.timeNs / (b.tested || 1) - a.timeNs / (a.tested || 1))
-  .slice(0, 3);
 
 /** ns per call of f, over n calls. */
 function perCall(f: () => unknown, n = 300_000): number {
@@ -234,9 +230,6 @@ console.log(
 console.log(
   `  cel-es per evaluation of \`file.path == '/etc/shadow' && process.uid == 0\`: ${line.cel_ns_whole_event_object} ns ` +
     `on the event object, ${line.cel_ns_dotted_bindings} ns on dotted bindings; \`true\`: ${line.cel_ns_constant_true} ns`,
-);
-console.log(
-  `  costliest rules per test: ${costly.map((r) => `${r.rule} ${Math.round(r.timeNs / (r.tested || 1))} ns`).join(", ")}`,
 );
 const loud = [...stats.perRule].sort((a, b) => b.matched - a.matched).filter((r) => r.matched > 0);
 console.log(`  alerts by rule: ${loud.map((r) => `${r.rule} ${r.matched}`).join(", ") || "none"}`);
