@@ -13,7 +13,8 @@ import { compilePolicyFile, PolicyEngine, PolicySet } from "../src/policy/index.
  * (bench/policies/host.json, 34 rules over 20 kinds) against a mix of events shaped like a
  * busy host's (opens most, then process and network events), or against recorded events
  * (BENCH_EVENTS=FILE, JSON lines as `vigil run --output` writes them). Also prints what
- * cel-es costs per evaluation, which the engine is built around.
+ * cel-es costs per evaluation, which the engine is built around; BENCH_NO_PREFILTER=1 runs
+ * every test through cel-es.
  */
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -164,7 +165,12 @@ const policyFile = join(installRoot, "bench/policies/host.json");
 const compiled = compilePolicyFile(policyFile, readFileSync(policyFile, "utf8"));
 if (!compiled.policy) throw new Error(`bench policy does not compile: ${JSON.stringify(compiled.errors)}`);
 const engine = new PolicyEngine();
-engine.swap(new PolicySet([compiled.policy], []));
+// BENCH_NO_PREFILTER=1: every test goes to cel-es, to see what the prefilters save.
+const noPrefilter = process.env.BENCH_NO_PREFILTER === "1";
+const policy = noPrefilter
+  ? { ...compiled.policy, rules: compiled.policy.rules.map((r) => ({ ...r, prefilters: new Map() })) }
+  : compiled.policy;
+engine.swap(new PolicySet([policy], []));
 
 let alerts = 0;
 const emit = () => {
@@ -209,6 +215,7 @@ const cel = {
 const line = {
   bench: "policy",
   source: recorded ? `recorded (${recorded})` : "synthetic",
+  prefilters: !noPrefilter,
   events: evaluated,
   rules: stats.rules,
   events_per_sec: Math.round(evaluated / seconds),
@@ -224,7 +231,8 @@ const line = {
 };
 console.log(
   `policy: ${line.events_per_sec.toLocaleString("en-US")} events/s on one core (${line.ns_per_event} ns/event) ` +
-    `with ${line.rules} rules over ${line.source} events; ${line.rule_tests_per_event} rule tests per event ` +
+    `with ${line.rules} rules over ${line.source} events${noPrefilter ? ", no prefilters" : ""}; ` +
+    `${line.rule_tests_per_event} rule tests per event ` +
     `at ${line.ns_per_rule_test} ns each, ${line.alerts_per_sec.toLocaleString("en-US")} alerts/s, ${errors} evaluation errors`,
 );
 console.log(
