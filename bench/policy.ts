@@ -10,7 +10,7 @@ import { compilePolicyFile, PolicyEngine, PolicySet } from "../src/policy/index.
 
 /**
  * Events per second through the policy engine on one core: a host-like rule set
- * (bench/policies/host.json, 34 rules over 20 kinds) against a mix of events shaped like a
+ * (bench/policies/host.json, 35 rules over 19 kinds) against a mix of events shaped like a
  * busy host's (opens most, then process and network events), or against recorded events
  * (BENCH_EVENTS=FILE, JSON lines as `vigil run --output` writes them). Also prints what
  * cel-es costs per evaluation, which the engine is built around; BENCH_NO_PREFILTER=1 runs
