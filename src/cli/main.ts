@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerActors } from "./commands/actors.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerPolicy } from "./commands/policy.js";
 import { registerRun } from "./commands/run.js";
 import { registerStatistics } from "./commands/statistics.js";
 import { clientVersion, registerVersion } from "./commands/version.js";
@@ -13,6 +14,7 @@ registerDoctor(program);
 registerVersion(program);
 registerStatistics(program);
 registerActors(program);
+registerPolicy(program);
 
 // Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).
 program.parseAsync(process.argv).catch((err: Error & { exitCode?: number }) => {

@@ -1,3 +1,4 @@
+import { AlertSchema } from "./alert.js";
 import { EventSchema } from "./schema.js";
 import { eventJsonSchema } from "./serialize.js";
 
@@ -70,5 +71,22 @@ export function eventsReference(): string {
     for (const [f, t, d] of own) lines.push(`| \`${f}\` | ${t} | ${d} |`);
     lines.push("");
   }
+  const alert: [string, string, string][] = [];
+  fields(
+    part(eventJsonSchema(AlertSchema), (k) => k !== "events"),
+    "",
+    alert,
+  );
+  lines.push(
+    "## `alert`",
+    "",
+    "Written on the same stream after the event that raised it, one per rule that matched. `events`",
+    "holds the events that matched, each as it is written on its own.",
+    "",
+    "| field | type | meaning |",
+    "| --- | --- | --- |",
+  );
+  for (const [f, t, d] of alert) lines.push(`| \`${f}\` | ${t} | ${d} |`);
+  lines.push("");
   return lines.join("\n");
 }

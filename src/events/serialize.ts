@@ -1,5 +1,7 @@
 import fastJson from "fast-json-stringify";
 import { z } from "zod";
+import type { Alert } from "./alert.js";
+import { toJson } from "./json.js";
 import { EventSchema, type VigilEvent } from "./schema.js";
 
 /**
@@ -58,4 +60,18 @@ export function eventToJson(event: VigilEvent): string {
   const serializer = serializers.get(event.kind);
   if (!serializer) throw new Error(`no serializer for event kind ${event.kind}`);
   return serializer(event);
+}
+
+/** What a sink is given: events, and the alerts raised on them. */
+export type StreamRecord = VigilEvent | Alert;
+
+/** An alert as a JSON line (without the newline); its events as each would be written alone. */
+export function alertToJson(alert: Alert): string {
+  const { events, ...head } = alert;
+  return `${toJson(head).slice(0, -1)},"events":[${events.map(eventToJson).join(",")}]}`;
+}
+
+/** An event or an alert as a JSON line (without the newline). */
+export function recordToJson(record: StreamRecord): string {
+  return record.kind === "alert" ? alertToJson(record) : eventToJson(record);
 }

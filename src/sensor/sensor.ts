@@ -1,5 +1,7 @@
+import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
+import type { PolicyEngine, PolicyStatistics } from "../policy/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
 import {
@@ -25,6 +27,8 @@ export interface SensorOptions {
   /** What the kernel sends; DEFAULT_INTEREST when absent. */
   interest?: InterestSpec;
   procRoot?: string;
+  /** Tests every event against the policies in force; without it no alert is raised. */
+  policy?: PolicyEngine;
 }
 
 export interface SensorStatistics {
@@ -47,10 +51,12 @@ export interface SensorStatistics {
   enforcement: EnforcementPath[];
   /** Programs that did not attach; their events are missing. */
   attachFailures: AttachFailure[];
+  /** The policies in force and what each rule cost; absent when the sensor runs without. */
+  policy?: PolicyStatistics;
 }
 
 /**
- * The pipeline: kernel → decode → state → enrich → sinks. One batch from the kernel is carried
+ * The pipeline: kernel → decode → state → enrich → policy → sinks. One batch from the kernel is carried
  * through every stage before the next is taken, so stages need no locks and see events in order.
  */
 export class Sensor {
@@ -100,6 +106,11 @@ export class Sensor {
     logger.info({ processes: seeded }, "sensor started");
   }
 
+  /** The policy stage, when the sensor runs with policies. */
+  get policy(): PolicyEngine | undefined {
+    return this.options.policy;
+  }
+
   /** Date.now() when start() finished; 0 before. */
   get startedAt(): number {
     return this.startedAtMs;
@@ -107,7 +118,17 @@ export class Sensor {
 
   private readonly emit = (event: VigilEvent): void => {
     this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
+    this.options.policy?.evaluate(event, this.raise);
     for (const sink of this.options.sinks) sink.write(event);
+    if (this.alerts.length === 0) return;
+    // An alert follows the event it is about, on every sink.
+    for (const alert of this.alerts) for (const sink of this.options.sinks) sink.write(alert);
+    this.alerts.length = 0;
+  };
+
+  private readonly alerts: Alert[] = [];
+  private readonly raise = (alert: Alert): void => {
+    this.alerts.push(alert);
   };
 
   private onBatch(batch: Buffer): void {
@@ -134,6 +155,7 @@ export class Sensor {
       agent: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rssBytes: process.memoryUsage.rss() },
       enforcement: [...(this.report?.enforcement ?? [])],
       attachFailures: this.source.attachFailures.map((f) => ({ ...f })),
+      ...(this.options.policy && { policy: this.options.policy.statistics() }),
     };
   }
 

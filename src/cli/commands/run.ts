@@ -1,5 +1,6 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { createLogger } from "../../log.js";
+import { MODES, type Mode, PolicyDirectory, PolicyEngine } from "../../policy/index.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
@@ -14,6 +15,8 @@ interface RunOptions {
   interest?: string;
   deliverAll?: boolean;
   controlSocket?: string;
+  policies?: string;
+  mode?: Mode;
 }
 
 export function registerRun(program: Command): void {
@@ -26,6 +29,8 @@ export function registerRun(program: Command): void {
       "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes)",
     )
     .option("--deliver-all", "send every event the kernel can see, unfiltered")
+    .option("--policies <dir>", "test events against the policies in DIR; reloads on change and on SIGHUP")
+    .addOption(new Option("--mode <mode>", "run every policy in this mode, whatever its own").choices(MODES))
     .option(
       "--control-socket <path>",
       "serve the CLI on this Unix socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)",
@@ -42,7 +47,29 @@ export function registerRun(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const sensor = new Sensor({ bridge: kernelBridge(), sinks: [new JsonLinesSink(opts.output)], logger, interest });
+      let engine: PolicyEngine | undefined;
+      let policies: PolicyDirectory | undefined;
+      if (opts.policies) {
+        engine = new PolicyEngine();
+        policies = new PolicyDirectory(opts.policies, engine, { logger, ...(opts.mode && { mode: opts.mode }) });
+        try {
+          // Bad files are logged and left out; only a directory that cannot be read stops here.
+          policies.load();
+        } catch (err) {
+          logger.error({ err }, `cannot read policies: ${(err as Error).message}`);
+          process.exitCode = 2;
+          return;
+        }
+      } else if (opts.mode) {
+        logger.warn("--mode has no effect without --policies");
+      }
+      const sensor = new Sensor({
+        bridge: kernelBridge(),
+        sinks: [new JsonLinesSink(opts.output)],
+        logger,
+        interest,
+        ...(engine && { policy: engine }),
+      });
       // The socket is claimed before the kernel is touched: a second sensor stops here.
       const control = new ControlServer(sensorTarget(sensor, clientVersion), {
         path: socketPath(opts.controlSocket),
@@ -64,11 +91,17 @@ export function registerRun(program: Command): void {
         await sensor.stop().catch(() => undefined);
         return;
       }
+      policies?.watch();
+      process.on("SIGHUP", () => {
+        if (policies) policies.load("SIGHUP");
+        else logger.info("SIGHUP: no policy directory to reload (--policies)");
+      });
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, "stopping");
+        policies?.close();
         try {
           await control.close();
           const stats = await sensor.stop();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SensorStatistics } from "../../sensor/sensor.js";
-import { bytes, duration, formatStatistics } from "./statistics.js";
+import { bytes, duration, formatPolicies, formatStatistics } from "./statistics.js";
 
 test("durations and sizes for people", () => {
   assert.equal(duration(1500), "1.5 s");
@@ -37,4 +37,70 @@ test("the table puts delivered and kernel-filtered side by side", () => {
   assert.match(text, /^file\.open\s+6\s+1000$/m);
   assert.match(text, /^process\.exec\s+4\s+0$/m);
   assert.match(text, /^events\s+2\s+10\s+2\s+2\.0 KiB\s+0$/m);
+});
+
+test("rules are listed costliest first, with what each matched, and files not in force are named", () => {
+  const text = formatPolicies({
+    mode: "audit",
+    policies: 2,
+    rules: 3,
+    alerts: 5,
+    reloads: 1,
+    loadedAt: "2026-11-24T20:00:00.000Z",
+    files: [
+      { file: "/etc/vigil/policies/a.json", policy: "a", status: "loaded", errors: 0 },
+      { file: "/etc/vigil/policies/b.json", policy: "b", status: "stale", errors: 2 },
+      { file: "/etc/vigil/policies/c.json", status: "rejected", errors: 1 },
+    ],
+    perRule: [
+      {
+        policy: "a",
+        rule: "cheap",
+        kinds: ["file.open"],
+        action: "alert",
+        enabled: true,
+        tested: 1000,
+        matched: 5,
+        exempted: 1,
+        errors: 0,
+        timeNs: 50_000,
+      },
+      {
+        policy: "b",
+        rule: "costly",
+        kinds: ["process.exec"],
+        action: "deny",
+        enabled: true,
+        tested: 100,
+        matched: 0,
+        exempted: 0,
+        errors: 3,
+        timeNs: 2_000_000,
+        lastError: "no such key: x",
+      },
+      {
+        policy: "b",
+        rule: "off",
+        kinds: ["file.open"],
+        action: "alert",
+        enabled: false,
+        tested: 0,
+        matched: 0,
+        exempted: 0,
+        errors: 0,
+        timeNs: 0,
+      },
+    ],
+  });
+  const lines = text.split("\n");
+  assert.equal(
+    lines[0],
+    "policies: 2 in force, 3 rules, 5 alerts, audit mode, loaded 2026-11-24T20:00:00.000Z (reload 1)",
+  );
+  assert.equal(lines[1], "  /etc/vigil/policies/b.json: 2 errors; its last good version stays in force");
+  assert.equal(lines[2], "  /etc/vigil/policies/c.json: rejected, 1 errors");
+  assert.match(lines[4] ?? "", /^RULE\s+POLICY\s+TESTED\s+MATCHED\s+EXEMPTED\s+ERRORS\s+TIME\s+PER TEST\s+LAST ERROR$/);
+  assert.match(lines[5] ?? "", /^costly\s+b\s+100\s+0\s+0\s+3\s+2\.0 ms\s+20000 ns\s+no such key: x$/);
+  assert.match(lines[6] ?? "", /^cheap\s+a\s+1000\s+5\s+1\s+0\s+0\.1 ms\s+50 ns$/);
+  assert.match(lines[7] ?? "", /^off\s+b\s+disabled\s+0\s+0\s+0\s+0\.0 ms\s+-$/);
 });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
+import type { PolicyStatistics } from "../../policy/index.js";
 import type { SensorStatistics } from "../../sensor/sensor.js";
 import { query, socketPath } from "../client.js";
 import { table } from "../table.js";
@@ -81,13 +82,49 @@ export function formatStatistics(s: SensorStatistics): string {
       s.sinks.map((k, i) => [String(i), String(k.written), String(k.dropped)]),
     ),
   );
+  if (s.policy) out.push(formatPolicies(s.policy));
   return out.join("\n");
+}
+
+/** The policies in force and each rule's cost, the costliest first. */
+export function formatPolicies(p: PolicyStatistics): string {
+  const troubled = p.files.filter((f) => f.status !== "loaded");
+  const lines = [
+    `policies: ${p.policies} in force, ${p.rules} rules, ${p.alerts} alerts, ${p.mode} mode, loaded ${p.loadedAt}` +
+      (p.reloads > 0 ? ` (reload ${p.reloads})` : ""),
+    ...troubled.map((f) =>
+      f.status === "stale"
+        ? `  ${f.file}: ${f.errors} errors; its last good version stays in force`
+        : `  ${f.file}: rejected, ${f.errors} errors`,
+    ),
+    "",
+  ];
+  const rows = [...p.perRule]
+    .sort((a, b) => b.timeNs - a.timeNs || b.tested - a.tested)
+    .map((r) => [
+      r.rule,
+      r.policy,
+      r.enabled ? String(r.tested) : "disabled",
+      String(r.matched),
+      String(r.exempted),
+      String(r.errors),
+      `${(r.timeNs / 1e6).toFixed(1)} ms`,
+      r.tested > 0 && r.timeNs > 0 ? `${Math.round(r.timeNs / r.tested)} ns` : "-",
+      r.lastError ?? "",
+    ]);
+  return (
+    `${lines.join("\n")}\n` +
+    table(
+      ["RULE", "POLICY", "TESTED", "MATCHED", "EXEMPTED", "ERRORS", "TIME", "PER TEST", "LAST ERROR"],
+      rows.length > 0 ? rows : [["(no rules)", "", "", "", "", "", "", "", ""]],
+    )
+  );
 }
 
 export function registerStatistics(program: Command): void {
   program
     .command("get-statistics")
-    .description("print the running sensor's statistics: events, losses, decode errors, resources")
+    .description("print the running sensor's statistics: events, losses, decode errors, resources, rule costs")
     .option("--json", "print as JSON")
     .option("--socket <path>", "the sensor's control socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)")
     .action(async (opts: { json?: boolean; socket?: string }) => {

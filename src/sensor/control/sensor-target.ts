@@ -7,6 +7,13 @@ import { UserNames } from "./users.js";
 
 const isoOfNs = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
 
+/** The policies in force, as `version` names them: local files until a team server sends a bundle. */
+function definitions(sensor: Sensor): string {
+  const p = sensor.policy?.statistics();
+  if (!p) return "none";
+  return `${p.policies} local ${p.policies === 1 ? "policy" : "policies"}, ${p.rules} rules, loaded ${p.loadedAt}`;
+}
+
 /** Answers control requests from a sensor's own state; `version` is the package the sensor runs. */
 export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/passwd"): ControlTarget {
   const users = new UserNames(passwd);
@@ -17,7 +24,7 @@ export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/pas
       kernel: sensor.report?.kernelRelease ?? release(),
       pid: process.pid,
       ...(sensor.startedAt > 0 && { startedAt: new Date(sensor.startedAt).toISOString() }),
-      definitions: "none",
+      definitions: definitions(sensor),
     }),
     statistics: () => sensor.statistics(),
     actors: (query) => {

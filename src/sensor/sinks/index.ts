@@ -1,10 +1,10 @@
-import type { VigilEvent } from "../../events/schema.js";
+import type { StreamRecord } from "../../events/serialize.js";
 
 export { JsonLinesSink } from "./json-lines.js";
 
 /** Where events and alerts go. Writes are buffered; flush() is called once per kernel batch. */
 export interface Sink {
-  write(event: VigilEvent): void;
+  write(record: StreamRecord): void;
   flush(): void;
   close(): Promise<void>;
   readonly stats: SinkStats;

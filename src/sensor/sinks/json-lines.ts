@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import type { VigilEvent } from "../../events/schema.js";
-import { eventToJson } from "../../events/serialize.js";
+import { recordToJson, type StreamRecord } from "../../events/serialize.js";
 import type { Sink, SinkStats } from "./index.js";
 
 const CHUNK_CHARS = 64 << 10;
@@ -23,8 +22,8 @@ export class JsonLinesSink implements Sink {
     this.fd = path ? openSync(path, "a", 0o600) : undefined;
   }
 
-  write(event: VigilEvent): void {
-    this.pending += `${eventToJson(event)}\n`;
+  write(record: StreamRecord): void {
+    this.pending += `${recordToJson(record)}\n`;
     this.pendingLines++;
     // Small chunks stay in V8's young generation and flatten cheaply; one string per batch did not.
     if (this.pending.length >= CHUNK_CHARS) this.flush();
