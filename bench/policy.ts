@@ -5,8 +5,8 @@ import { fromJson } from "../src/events/json.js";
 import { type DeepPartial, sampleEvent } from "../src/events/samples.js";
 import type { EventKind, EventOf, ProcessContext, VigilEvent } from "../src/events/schema.js";
 import { installRoot } from "../src/paths.js";
-import { ruleBindings } from "../src/policy/bindings.js";
-import { compilePolicyFile, PolicyEngine, PolicySet } from "../src/policy/index.js";
+import { ruleBindings } from "../src/sensor/policy/bindings.js";
+import { compilePolicyFile, PolicyEngine, PolicySet } from "../src/sensor/policy/index.js";
 
 /**
  * Events per second through the policy engine on one core: a host-like rule set

@@ -2,7 +2,7 @@
 // policy JSON Schema, docs/policy.schema.json.
 import { writeFileSync } from "node:fs";
 import { eventsReference } from "../dist/src/events/reference.js";
-import { policyJsonSchema } from "../dist/src/policy/format.js";
+import { policyJsonSchema } from "../dist/src/sensor/policy/format.js";
 
 writeFileSync(new URL("../docs/events.md", import.meta.url), eventsReference());
 writeFileSync(

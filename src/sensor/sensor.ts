@@ -1,7 +1,7 @@
 import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
-import type { PolicyEngine, PolicyStatistics } from "../policy/index.js";
+import type { PolicyEngine, PolicyStatistics } from "./policy/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
 import {

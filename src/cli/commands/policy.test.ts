@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installRoot } from "../../paths.js";
-import { policyJsonSchema } from "../../policy/index.js";
+import { policyJsonSchema } from "../../sensor/policy/index.js";
 import { VALIDATE_EXIT } from "./policy.js";
 
 const vigil = join(installRoot, "bin/vigil");

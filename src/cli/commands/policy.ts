@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
-import { formatPolicyError, policyJsonSchema, validatePolicyPaths } from "../../policy/index.js";
+import { formatPolicyError, policyJsonSchema, validatePolicyPaths } from "../../sensor/policy/index.js";
 
 /**
  * Exit statuses of `vigil policy validate`:

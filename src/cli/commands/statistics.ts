@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
-import type { PolicyStatistics } from "../../policy/index.js";
+import type { PolicyStatistics } from "../../sensor/policy/index.js";
 import type { SensorStatistics } from "../../sensor/sensor.js";
 import { query, socketPath } from "../client.js";
 import { table } from "../table.js";

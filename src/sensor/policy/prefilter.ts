@@ -1,5 +1,5 @@
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import type { VigilEvent } from "../events/schema.js";
+import type { VigilEvent } from "../../events/schema.js";
 import { reader } from "./bindings.js";
 import { EVENT_TYPES, type ValueType } from "./fields.js";
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { EVENT_KINDS, EventSchema, type VigilEvent } from "../events/schema.js";
+import { EVENT_KINDS, EventSchema, type VigilEvent } from "../../events/schema.js";
 
 /**
  * What rules may name in an event, read from the zod event schemas so that a field added to

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
-import { sampleEvent } from "../events/samples.js";
+import { sampleEvent } from "../../events/samples.js";
 import { PolicyDirectory, validatePolicyPaths } from "./directory.js";
 import { PolicyEngine } from "./engine.js";
 import { formatPolicyError } from "./source.js";

@@ -1,5 +1,5 @@
-import { toJson } from "../events/json.js";
-import type { VigilEvent } from "../events/schema.js";
+import { toJson } from "../../events/json.js";
+import type { VigilEvent } from "../../events/schema.js";
 import { didYouMean, fieldPaths, readPath } from "./fields.js";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ACTIONS, SEVERITIES } from "../events/alert.js";
-import { EVENT_KINDS } from "../events/schema.js";
+import { ACTIONS, SEVERITIES } from "../../events/alert.js";
+import { EVENT_KINDS } from "../../events/schema.js";
 
 /**
  * The policy document: the one source of the TypeScript types, the loader's structural

@@ -1,6 +1,6 @@
 import { isCelError } from "@bufbuild/cel";
-import type { Alert, Outcome } from "../events/alert.js";
-import type { VigilEvent } from "../events/schema.js";
+import type { Alert, Outcome } from "../../events/alert.js";
+import type { VigilEvent } from "../../events/schema.js";
 import type { RuleBindings } from "./bindings.js";
 import type { CompiledPolicy, CompiledRule } from "./compile.js";
 import type { Action, Mode } from "./format.js";

@@ -1,6 +1,6 @@
 import { type FSWatcher, readdirSync, readFileSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../log.js";
+import type { Logger } from "../../log.js";
 import { type CompiledPolicy, compilePolicyFile } from "./compile.js";
 import { type PolicyEngine, type PolicyFileStatus, PolicySet } from "./engine.js";
 import type { Mode } from "./format.js";

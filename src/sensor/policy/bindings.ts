@@ -1,5 +1,5 @@
 import { type CelMap, celMap } from "@bufbuild/cel";
-import type { VigilEvent } from "../events/schema.js";
+import type { VigilEvent } from "../../events/schema.js";
 import { fieldPaths, type ValueType } from "./fields.js";
 
 /**
