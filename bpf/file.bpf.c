@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Files: opens, and the calls that change the tree or a file's metadata (unlink, rename, chmod,
- * chown, link, symlink, mkdir, truncate). Every call is taken at its sys_exit tracepoint (see
- * lib/syscall.h): the result is known there, and one tracepoint per call is all it costs.
+ * chown, link, symlink, mkdir, truncate). Every call is taken at its exit (see lib/syscall.h),
+ * where the result is known.
  *
  * Opens are the high-volume kind, so the order of work is fixed: the kind and the task filter
  * first, then the path string the caller passed, decided by the prefix filter as it is (an
@@ -351,64 +351,34 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 #define ARG_INT(n, regs) ((int)VG_SYSCALL_ARG##n(regs))
 #define ARG_PTR(n, regs) ((const char *)VG_SYSCALL_ARG##n(regs))
 
-/*
- * open(2): what static binaries (musl) and older libcs call; glibc calls openat. Each open
- * variant has its own sys_exit tracepoint (there is no common one short of raw_syscalls, which
- * every syscall of the system would pay for).
- */
-SEC("tracepoint/syscalls/sys_exit_open")
-int vg_file_open(struct trace_event_raw_sys_exit *ctx)
+/* open(2): what static binaries (musl) and older libcs call; glibc calls openat. */
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_OPEN, vg_file_open)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
-	struct pt_regs *regs;
-
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	return file_open(kind, ctx->ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs), false);
+	return file_open(kind, ret, VG_FILE_SYS_OPEN, AT_FDCWD, ARG_PTR(0, regs), VG_SYSCALL_ARG1(regs),
+			 VG_SYSCALL_ARG2(regs), false);
 }
 
 /* openat(2): glibc's open(), fopen() and openat(). */
-SEC("tracepoint/syscalls/sys_exit_openat")
-int vg_file_openat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_OPEN, vg_file_openat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
-	struct pt_regs *regs;
-
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), VG_SYSCALL_ARG2(regs),
+	return file_open(kind, ret, VG_FILE_SYS_OPENAT, ARG_INT(0, regs), ARG_PTR(1, regs), VG_SYSCALL_ARG2(regs),
 			 VG_SYSCALL_ARG3(regs), false);
 }
 
 /* openat2(2): the flags, mode and resolve rules are in a struct open_how in user memory. */
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int vg_file_openat2(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_OPEN, vg_file_openat2)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
 	struct open_how how = {};
-	struct pt_regs *regs;
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
 	bpf_probe_read_user(&how, sizeof(how), (void *)VG_SYSCALL_ARG2(regs));
-	return file_open(kind, ctx->ret, VG_FILE_SYS_OPENAT2, ARG_INT(0, regs), ARG_PTR(1, regs), how.flags,
-			 how.mode, how.resolve & FILE_RESOLVE_IN_ROOT);
+	return file_open(kind, ret, VG_FILE_SYS_OPENAT2, ARG_INT(0, regs), ARG_PTR(1, regs), how.flags, how.mode,
+			 how.resolve & FILE_RESOLVE_IN_ROOT);
 }
 
 /* creat(2) is open(O_CREAT | O_WRONLY | O_TRUNC); reported with those flags. */
-SEC("tracepoint/syscalls/sys_exit_creat")
-int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_OPEN, vg_file_creat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_OPEN);
-	struct pt_regs *regs;
-
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	return file_open(kind, ctx->ret, VG_FILE_SYS_CREAT, AT_FDCWD, ARG_PTR(0, regs),
+	return file_open(kind, ret, VG_FILE_SYS_CREAT, AT_FDCWD, ARG_PTR(0, regs),
 			 FILE_O_CREAT | FILE_O_WRONLY | FILE_O_TRUNC, VG_SYSCALL_ARG1(regs), false);
 }
 
@@ -417,50 +387,38 @@ int vg_file_creat(struct trace_event_raw_sys_exit *ctx)
  * name is gone, so the path is the string the caller passed (made absolute), never a walk. A
  * directory removed ages the directory cache (lib/file-path.h) whatever the filter says.
  */
-SEC("tracepoint/syscalls/sys_exit_unlink")
-int vg_file_unlink(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_UNLINK, vg_file_unlink)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_UNLINK);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINK, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+	return file_paths(kind, ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINK, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_unlinkat")
-int vg_file_unlinkat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_file_unlinkat)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	struct file_args a = { .flags = VG_SYSCALL_ARG2(regs), .fd = -1 };
 	const struct vg_kind_config *kind;
 
 	if (a.flags & FILE_AT_REMOVEDIR)
-		vg_file_tree_changed(ctx->ret);
+		vg_file_tree_changed(ret);
 	kind = vg_interest(VG_OP_FILE_UNLINK);
 	if (!kind)
 		return 0;
-	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+	return file_paths(kind, ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_UNLINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_rmdir")
-int vg_file_rmdir(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_file_rmdir)
 {
 	struct file_args a = { .fd = -1 };
 	const struct vg_kind_config *kind;
-	struct pt_regs *regs;
 
-	vg_file_tree_changed(ctx->ret);
+	vg_file_tree_changed(ret);
 	kind = vg_interest(VG_OP_FILE_UNLINK);
 	if (!kind)
 		return 0;
-	regs = vg_syscall_regs();
-	return file_paths(kind, ctx->ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_RMDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+	return file_paths(kind, ret, VG_OP_FILE_UNLINK, VG_FILE_SYS_RMDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
 			  NULL, &a);
 }
 
@@ -468,300 +426,171 @@ int vg_file_rmdir(struct trace_event_raw_sys_exit *ctx)
  * Renames: rename(2), renameat(2), renameat2(2) (RENAME_* flags); both names as passed. Each
  * rename ages the directory cache whatever the filter says: it may have moved a directory.
  */
-SEC("tracepoint/syscalls/sys_exit_rename")
-int vg_file_rename(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int file_rename(long ret, __u16 syscall, int dirfd1, const char *user1, int dirfd2,
+				       const char *user2, __u32 flags)
 {
-	struct file_args a = { .fd = -1 };
+	struct file_args a = { .flags = flags, .fd = -1 };
 	const struct vg_kind_config *kind;
-	struct pt_regs *regs;
 
-	vg_file_tree_changed(ctx->ret);
+	vg_file_tree_changed(ret);
 	kind = vg_interest(VG_OP_FILE_RENAME);
 	if (!kind)
 		return 0;
-	regs = vg_syscall_regs();
-	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAME, AT_FDCWD, ARG_PTR(0, regs), true,
-			  AT_FDCWD, ARG_PTR(1, regs), &a);
+	return file_paths(kind, ret, VG_OP_FILE_RENAME, syscall, dirfd1, user1, true, dirfd2, user2, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_renameat")
-int vg_file_renameat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_file_rename)
 {
-	struct file_args a = { .fd = -1 };
-	const struct vg_kind_config *kind;
-	struct pt_regs *regs;
-
-	vg_file_tree_changed(ctx->ret);
-	kind = vg_interest(VG_OP_FILE_RENAME);
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT, ARG_INT(0, regs), ARG_PTR(1, regs),
-			  true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+	return file_rename(ret, VG_FILE_SYS_RENAME, AT_FDCWD, ARG_PTR(0, regs), AT_FDCWD, ARG_PTR(1, regs), 0);
 }
 
-SEC("tracepoint/syscalls/sys_exit_renameat2")
-int vg_file_renameat2(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_file_renameat)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	struct file_args a = { .flags = VG_SYSCALL_ARG4(regs), .fd = -1 };
-	const struct vg_kind_config *kind;
+	return file_rename(ret, VG_FILE_SYS_RENAMEAT, ARG_INT(0, regs), ARG_PTR(1, regs), ARG_INT(2, regs),
+			   ARG_PTR(3, regs), 0);
+}
 
-	vg_file_tree_changed(ctx->ret);
-	kind = vg_interest(VG_OP_FILE_RENAME);
-	if (!kind)
-		return 0;
-	return file_paths(kind, ctx->ret, VG_OP_FILE_RENAME, VG_FILE_SYS_RENAMEAT2, ARG_INT(0, regs),
-			  ARG_PTR(1, regs), true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+VG_SYSCALL_EXIT(vg_file_renameat2)
+{
+	return file_rename(ret, VG_FILE_SYS_RENAMEAT2, ARG_INT(0, regs), ARG_PTR(1, regs), ARG_INT(2, regs),
+			   ARG_PTR(3, regs), VG_SYSCALL_ARG4(regs));
 }
 
 /* Mode changes: chmod(2), fchmodat(2), fchmodat2(2) (with AT_* flags) by path; fchmod(2) by fd. */
-SEC("tracepoint/syscalls/sys_exit_chmod")
-int vg_file_chmod(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHMOD, vg_file_chmod)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_CHMOD, AT_FDCWD, ARG_PTR(0, regs), true, 0,
-			  NULL, &a);
+	return file_paths(kind, ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_CHMOD, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
+			  &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_fchmod")
-int vg_file_fchmod(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHMOD, vg_file_fchmod)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
-	return file_fd(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMOD, &a);
+	return file_fd(kind, ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMOD, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_fchmodat")
-int vg_file_fchmodat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHMOD, vg_file_fchmodat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+	return file_paths(kind, ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_fchmodat2")
-int vg_file_fchmodat2(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHMOD, vg_file_fchmodat2)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHMOD);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG2(regs), .flags = VG_SYSCALL_ARG3(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .flags = VG_SYSCALL_ARG3(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT2, ARG_INT(0, regs), ARG_PTR(1, regs),
+	return file_paths(kind, ret, VG_OP_FILE_CHMOD, VG_FILE_SYS_FCHMODAT2, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
 
 /* Owner changes: chown(2), lchown(2), fchownat(2) by path; fchown(2) by fd. */
-SEC("tracepoint/syscalls/sys_exit_chown")
-int vg_file_chown(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHOWN, vg_file_chown)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_CHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
-			  NULL, &a);
+	return file_paths(kind, ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_CHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
+			  &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_lchown")
-int vg_file_lchown(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHOWN, vg_file_lchown)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_LCHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0,
-			  NULL, &a);
+	return file_paths(kind, ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_LCHOWN, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
+			  &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_fchown")
-int vg_file_fchown(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHOWN, vg_file_fchown)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = ARG_INT(0, regs) };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .uid = VG_SYSCALL_ARG1(regs), .gid = VG_SYSCALL_ARG2(regs), .fd = ARG_INT(0, regs) };
-	return file_fd(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWN, &a);
+	return file_fd(kind, ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWN, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_fchownat")
-int vg_file_fchownat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_CHOWN, vg_file_fchownat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_CHOWN);
-	struct pt_regs *regs;
-	struct file_args a;
-
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){
+	struct file_args a = {
 		.uid = VG_SYSCALL_ARG2(regs),
 		.gid = VG_SYSCALL_ARG3(regs),
 		.flags = VG_SYSCALL_ARG4(regs),
 		.fd = -1,
 	};
-	return file_paths(kind, ctx->ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWNAT, ARG_INT(0, regs), ARG_PTR(1, regs),
+
+	return file_paths(kind, ret, VG_OP_FILE_CHOWN, VG_FILE_SYS_FCHOWNAT, ARG_INT(0, regs), ARG_PTR(1, regs),
 			  true, 0, NULL, &a);
 }
 
 /* Hard links: link(2), linkat(2) (AT_SYMLINK_FOLLOW, AT_EMPTY_PATH); the existing name and the new one. */
-SEC("tracepoint/syscalls/sys_exit_link")
-int vg_file_link(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_LINK, vg_file_link)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_LINK);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINK, AT_FDCWD, ARG_PTR(0, regs), true,
-			  AT_FDCWD, ARG_PTR(1, regs), &a);
+	return file_paths(kind, ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINK, AT_FDCWD, ARG_PTR(0, regs), true, AT_FDCWD,
+			  ARG_PTR(1, regs), &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_linkat")
-int vg_file_linkat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_LINK, vg_file_linkat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_LINK);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .flags = VG_SYSCALL_ARG4(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .flags = VG_SYSCALL_ARG4(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINKAT, ARG_INT(0, regs), ARG_PTR(1, regs),
-			  true, ARG_INT(2, regs), ARG_PTR(3, regs), &a);
+	return file_paths(kind, ret, VG_OP_FILE_LINK, VG_FILE_SYS_LINKAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
+			  ARG_INT(2, regs), ARG_PTR(3, regs), &a);
 }
 
 /*
  * Symbolic links: symlink(2), symlinkat(2). The target is a string stored in the link, never
  * resolved (it may name nothing); the filter decides on the link's own path.
  */
-SEC("tracepoint/syscalls/sys_exit_symlink")
-int vg_file_symlink(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_SYMLINK, vg_file_symlink)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_SYMLINK);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINK, AT_FDCWD, ARG_PTR(0, regs), false,
+	return file_paths(kind, ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINK, AT_FDCWD, ARG_PTR(0, regs), false,
 			  AT_FDCWD, ARG_PTR(1, regs), &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_symlinkat")
-int vg_file_symlinkat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_SYMLINK, vg_file_symlinkat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_SYMLINK);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINKAT, AT_FDCWD, ARG_PTR(0, regs),
-			  false, ARG_INT(1, regs), ARG_PTR(2, regs), &a);
+	return file_paths(kind, ret, VG_OP_FILE_SYMLINK, VG_FILE_SYS_SYMLINKAT, AT_FDCWD, ARG_PTR(0, regs), false,
+			  ARG_INT(1, regs), ARG_PTR(2, regs), &a);
 }
 
 /* Directories: mkdir(2), mkdirat(2), with the mode as passed (before the umask). */
-SEC("tracepoint/syscalls/sys_exit_mkdir")
-int vg_file_mkdir(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_MKDIR, vg_file_mkdir)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_MKDIR);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG1(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0,
-			  NULL, &a);
+	return file_paths(kind, ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIR, AT_FDCWD, ARG_PTR(0, regs), true, 0, NULL,
+			  &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_mkdirat")
-int vg_file_mkdirat(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_MKDIR, vg_file_mkdirat)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_MKDIR);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .mode = VG_SYSCALL_ARG2(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIRAT, ARG_INT(0, regs), ARG_PTR(1, regs),
-			  true, 0, NULL, &a);
-}
-
-/* Truncation: truncate(2) by path, ftruncate(2) by fd (open(O_TRUNC) is an open with truncate set). */
-SEC("tracepoint/syscalls/sys_exit_truncate")
-int vg_file_truncate(struct trace_event_raw_sys_exit *ctx)
-{
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_TRUNCATE);
-	struct pt_regs *regs;
-	struct file_args a;
-
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .length = VG_SYSCALL_ARG1(regs), .fd = -1 };
-	return file_paths(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_TRUNCATE, AT_FDCWD, ARG_PTR(0, regs), true,
+	return file_paths(kind, ret, VG_OP_FILE_MKDIR, VG_FILE_SYS_MKDIRAT, ARG_INT(0, regs), ARG_PTR(1, regs), true,
 			  0, NULL, &a);
 }
 
-SEC("tracepoint/syscalls/sys_exit_ftruncate")
-int vg_file_ftruncate(struct trace_event_raw_sys_exit *ctx)
+/* Truncation: truncate(2) by path, ftruncate(2) by fd (open(O_TRUNC) is an open with truncate set). */
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_TRUNCATE, vg_file_truncate)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FILE_TRUNCATE);
-	struct pt_regs *regs;
-	struct file_args a;
+	struct file_args a = { .length = VG_SYSCALL_ARG1(regs), .fd = -1 };
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	a = (struct file_args){ .length = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
-	return file_fd(kind, ctx->ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_FTRUNCATE, &a);
+	return file_paths(kind, ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_TRUNCATE, AT_FDCWD, ARG_PTR(0, regs), true, 0,
+			  NULL, &a);
+}
+
+VG_SYSCALL_EXIT_OF(VG_OP_FILE_TRUNCATE, vg_file_ftruncate)
+{
+	struct file_args a = { .length = VG_SYSCALL_ARG1(regs), .fd = ARG_INT(0, regs) };
+
+	return file_fd(kind, ret, VG_OP_FILE_TRUNCATE, VG_FILE_SYS_FTRUNCATE, &a);
 }

@@ -2,8 +2,7 @@
 /*
  * Changes to the kernel and to what a process sees of the system: module loads, bpf() program
  * loads and attachments, namespace changes, mounts. All are syscalls taken at their exit
- * tracepoint (lib/syscall.h), so the result is known and a failed attempt is reported with
- * its errno. They are rare on a host, so a record costs little; what matters is that the
+ * (lib/syscall.h), so the result is known and a failed attempt is reported with its errno. They are rare on a host, so a record costs little; what matters is that the
  * programs on busy syscalls (bpf, clone) drop the calls that are not events before any work.
  */
 #include "vmlinux.h"
@@ -202,14 +201,14 @@ static __always_inline __u32 module_params(struct vg_module_load *rec, __u32 off
 	return off + len;
 }
 
-static __always_inline struct vg_module_load *module_record(struct trace_event_raw_sys_exit *ctx, __u32 call)
+static __always_inline struct vg_module_load *module_record(long ret, __u32 call)
 {
 	struct vg_module_load *rec = vg_record_start();
 
 	if (!rec)
 		return NULL;
 	kernel_record_head(&rec->hdr, &rec->task, VG_OP_KERNEL_MODULE_LOAD);
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->image_len = 0;
 	rec->call = call;
 	rec->fd = -1;
@@ -225,21 +224,17 @@ static __always_inline struct vg_module_load *module_record(struct trace_event_r
  * init_module loads a module from an image in the caller's memory: there is no file to name,
  * only the image's size and the parameters. The syscall is the only place a failed load is
  * seen (the module tracepoints fire only for loads that succeed). On kernels built without
- * module support this tracepoint does not exist and the program does not attach.
+ * module support the syscall does not exist (it fails with ENOSYS) and the agent leaves the
+ * handler out.
  */
-SEC("tracepoint/syscalls/sys_exit_init_module")
-int vg_module_init(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_KERNEL_MODULE_LOAD, vg_module_init)
 {
 	struct vg_module_load *rec;
-	struct pt_regs *regs;
 	__u32 off;
 
-	if (!vg_interest(VG_OP_KERNEL_MODULE_LOAD))
-		return 0;
-	rec = module_record(ctx, VG_MODULE_INIT);
+	rec = module_record(ret, VG_MODULE_INIT);
 	if (!rec)
 		return 0;
-	regs = vg_syscall_regs();
 	rec->image_len = VG_SYSCALL_ARG1(regs);
 	off = module_params(rec, sizeof(*rec), (const char *)VG_SYSCALL_ARG2(regs));
 	vg_record_send(rec, off);
@@ -250,21 +245,16 @@ int vg_module_init(struct trace_event_raw_sys_exit *ctx)
  * finit_module loads a module from a file descriptor (what modprobe uses); the descriptor is
  * still open at the syscall's exit, so the file's path is resolved from it.
  */
-SEC("tracepoint/syscalls/sys_exit_finit_module")
-int vg_module_finit(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_KERNEL_MODULE_LOAD, vg_module_finit)
 {
 	struct vg_module_load *rec;
-	struct pt_regs *regs;
 	struct file *file;
 	bool cut = false;
 	__u32 off;
 
-	if (!vg_interest(VG_OP_KERNEL_MODULE_LOAD))
-		return 0;
-	rec = module_record(ctx, VG_MODULE_FINIT);
+	rec = module_record(ret, VG_MODULE_FINIT);
 	if (!rec)
 		return 0;
-	regs = vg_syscall_regs();
 	rec->fd = VG_SYSCALL_ARG0(regs);
 	rec->load_flags = VG_SYSCALL_ARG2(regs);
 	off = sizeof(*rec);
@@ -303,10 +293,8 @@ static __always_inline __u32 bpf_prog_of_fd(long fd, __u8 *tag)
  * the command number alone, before the filter maps are looked up: those calls are not events
  * of this kind, and counting them as filtered would bury the count that matters.
  */
-SEC("tracepoint/syscalls/sys_exit_bpf")
-int vg_bpf(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_bpf)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	__u32 cmd = VG_SYSCALL_ARG0(regs);
 	union bpf_attr attr;
 	struct vg_bpf *rec;
@@ -321,7 +309,7 @@ int vg_bpf(struct trace_event_raw_sys_exit *ctx)
 	if (!rec)
 		return 0;
 	kernel_record_head(&rec->hdr, &rec->task, VG_OP_KERNEL_BPF);
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->cmd = cmd;
 	rec->prog_type = 0;
 	rec->attach_type = 0;
@@ -348,8 +336,8 @@ int vg_bpf(struct trace_event_raw_sys_exit *ctx)
 		rec->prog_flags = attr.prog_flags;
 		__builtin_memcpy(rec->name, attr.prog_name, sizeof(attr.prog_name));
 		rec->name[sizeof(attr.prog_name) - 1] = '\0';
-		if (ctx->ret >= 0)
-			rec->prog_id = bpf_prog_of_fd(ctx->ret, rec->prog_tag);
+		if (ret >= 0)
+			rec->prog_id = bpf_prog_of_fd(ret, rec->prog_tag);
 		break;
 	case VG_BPF_PROG_ATTACH:
 		rec->target_fd = attr.target_fd;
@@ -376,14 +364,14 @@ int vg_bpf(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- ns.change ---- */
 
-static __always_inline struct vg_ns_change *ns_record(struct trace_event_raw_sys_exit *ctx, __u32 call, __u64 flags)
+static __always_inline struct vg_ns_change *ns_record(long ret, __u32 call, __u64 flags)
 {
 	struct vg_ns_change *rec = vg_record_start();
 
 	if (!rec)
 		return NULL;
 	kernel_record_head(&rec->hdr, &rec->task, VG_OP_NS_CHANGE);
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->flags = flags;
 	rec->call = call;
 	rec->fd = -1;
@@ -395,13 +383,13 @@ static __always_inline struct vg_ns_change *ns_record(struct trace_event_raw_sys
 }
 
 /* unshare, clone and clone3 share this: an event only when a new namespace was asked for. */
-static __always_inline void ns_new(struct trace_event_raw_sys_exit *ctx, __u32 call, __u64 flags)
+static __always_inline void ns_new(long ret, __u32 call, __u64 flags)
 {
 	struct vg_ns_change *rec;
 
 	if (!vg_interest(VG_OP_NS_CHANGE))
 		return;
-	rec = ns_record(ctx, call, flags);
+	rec = ns_record(ret, call, flags);
 	if (rec)
 		vg_record_send(rec, sizeof(*rec));
 }
@@ -411,51 +399,47 @@ static __always_inline void ns_new(struct trace_event_raw_sys_exit *ctx, __u32 c
  * escape or of hiding from the host's view. Calls without a CLONE_NEW* flag (CLONE_FS,
  * CLONE_FILES) change no namespace and are not events.
  */
-SEC("tracepoint/syscalls/sys_exit_unshare")
-int vg_ns_unshare(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_ns_unshare)
 {
-	__u64 flags = VG_SYSCALL_ARG0(vg_syscall_regs());
+	__u64 flags = VG_SYSCALL_ARG0(regs);
 
 	if (flags & KERNEL_NS_FLAGS)
-		ns_new(ctx, VG_NS_UNSHARE, flags);
+		ns_new(ret, VG_NS_UNSHARE, flags);
 	return 0;
 }
 
 /*
  * clone is every fork and thread start on the host, so the flags are checked before anything
- * else: only a clone into new namespaces is an event. The exit tracepoint also fires in the
- * child (result 0); only the parent's exit, which has the child's pid or the error, is sent.
+ * else: only a clone into new namespaces is an event. The child returns from clone too (result
+ * 0); only the parent's exit, which has the child's pid or the error, is sent.
  * clone's low byte is the exit signal, not flags, so CLONE_NEWTIME (0x80) cannot be asked
  * for there.
  */
-SEC("tracepoint/syscalls/sys_exit_clone")
-int vg_ns_clone(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_ns_clone)
 {
 	__u64 flags;
 
 	/* The child's half of every fork ends here at no more cost than this test. */
-	if (ctx->ret == 0)
+	if (ret == 0)
 		return 0;
-	flags = VG_SYSCALL_ARG0(vg_syscall_regs());
+	flags = VG_SYSCALL_ARG0(regs);
 	if (flags & KERNEL_NS_FLAGS & ~(__u64)VG_NS_TIME)
-		ns_new(ctx, VG_NS_CLONE, flags);
+		ns_new(ret, VG_NS_CLONE, flags);
 	return 0;
 }
 
 /* clone3 takes its flags in a struct in the caller's memory, read only when it is big enough. */
-SEC("tracepoint/syscalls/sys_exit_clone3")
-int vg_ns_clone3(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_ns_clone3)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	struct clone_args *uargs = (struct clone_args *)VG_SYSCALL_ARG0(regs);
 	__u64 flags = 0;
 
-	if (ctx->ret == 0 || VG_SYSCALL_ARG1(regs) < sizeof(flags))
+	if (ret == 0 || VG_SYSCALL_ARG1(regs) < sizeof(flags))
 		return 0;
 	if (bpf_probe_read_user(&flags, sizeof(flags), &uargs->flags))
 		return 0;
 	if (flags & KERNEL_NS_FLAGS)
-		ns_new(ctx, VG_NS_CLONE3, flags);
+		ns_new(ret, VG_NS_CLONE3, flags);
 	return 0;
 }
 
@@ -464,20 +448,15 @@ int vg_ns_clone3(struct trace_event_raw_sys_exit *ctx)
  * through a namespace file or a pidfd. The descriptor is still open at exit, so what it
  * refers to is read from it: nstype 0 ("any") says nothing by itself.
  */
-SEC("tracepoint/syscalls/sys_exit_setns")
-int vg_ns_setns(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_NS_CHANGE, vg_ns_setns)
 {
 	static const char pidfd_name[] = "[pidfd]";
-	struct pt_regs *regs;
 	struct vg_ns_change *rec;
 	struct inode *inode;
 	struct file *file;
 	__u64 magic;
 
-	if (!vg_interest(VG_OP_NS_CHANGE))
-		return 0;
-	regs = vg_syscall_regs();
-	rec = ns_record(ctx, VG_NS_SETNS, (__u32)VG_SYSCALL_ARG1(regs));
+	rec = ns_record(ret, VG_NS_SETNS, (__u32)VG_SYSCALL_ARG1(regs));
 	if (!rec)
 		return 0;
 	rec->fd = VG_SYSCALL_ARG0(regs);
@@ -510,14 +489,14 @@ int vg_ns_setns(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- fs.mount ---- */
 
-static __always_inline struct vg_mount *mount_record(struct trace_event_raw_sys_exit *ctx, __u32 call, __u64 flags)
+static __always_inline struct vg_mount *mount_record(long ret, __u32 call, __u64 flags)
 {
 	struct vg_mount *rec = vg_record_start();
 
 	if (!rec)
 		return NULL;
 	kernel_record_head(&rec->hdr, &rec->task, VG_OP_FS_MOUNT);
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->flags = flags;
 	rec->call = call;
 	rec->attr_flags = 0;
@@ -590,20 +569,14 @@ static __always_inline __u32 mount_kernel_str(struct vg_mount *rec, __u32 off, c
  * bind mounts and moves; otherwise it is a device or a name ("tmpfs") and is kept as given.
  * data is usually a string of options; only its first bytes are kept.
  */
-SEC("tracepoint/syscalls/sys_exit_mount")
-int vg_mount(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_mount)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FS_MOUNT);
 	const char *source;
-	struct pt_regs *regs;
 	struct vg_mount *rec;
 	__u32 off;
 	bool cut;
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	rec = mount_record(ctx, VG_MOUNT_MOUNT, VG_SYSCALL_ARG3(regs));
+	rec = mount_record(ret, VG_MOUNT_MOUNT, VG_SYSCALL_ARG3(regs));
 	if (!rec)
 		return 0;
 	if (!mount_target(kind, rec, (const char *)VG_SYSCALL_ARG1(regs), kernel_cwd(), false))
@@ -628,20 +601,14 @@ int vg_mount(struct trace_event_raw_sys_exit *ctx)
 }
 
 /*
- * umount2 (the "umount" tracepoint: the old one-argument umount is gone on 64-bit) uncovers
+ * umount2 (the kernel's "umount": the old one-argument umount is gone on 64-bit) uncovers
  * what a mount hid, or detaches a filesystem a process relies on.
  */
-SEC("tracepoint/syscalls/sys_exit_umount")
-int vg_umount(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_umount)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FS_MOUNT);
-	struct pt_regs *regs;
 	struct vg_mount *rec;
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	rec = mount_record(ctx, VG_MOUNT_UMOUNT, VG_SYSCALL_ARG1(regs));
+	rec = mount_record(ret, VG_MOUNT_UMOUNT, VG_SYSCALL_ARG1(regs));
 	if (!rec)
 		return 0;
 	if (!mount_target(kind, rec, (const char *)VG_SYSCALL_ARG0(regs), kernel_cwd(), false))
@@ -674,27 +641,21 @@ static __always_inline __u32 mount_of_fd(struct vg_mount *rec, __u32 off, long f
  * fsmount failed. The mount is not in the tree yet (move_mount puts it there), so it has no
  * target and the path filter does not apply.
  */
-SEC("tracepoint/syscalls/sys_exit_fsmount")
-int vg_fsmount(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_fsmount)
 {
 	static const char context_name[] = "[fscontext]";
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FS_MOUNT);
 	struct fs_context *fc;
-	struct pt_regs *regs;
 	struct vg_mount *rec;
 	struct file *file;
 	__u32 off = sizeof(*rec);
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	rec = mount_record(ctx, VG_MOUNT_FSMOUNT, (__u32)VG_SYSCALL_ARG1(regs));
+	rec = mount_record(ret, VG_MOUNT_FSMOUNT, (__u32)VG_SYSCALL_ARG1(regs));
 	if (!rec)
 		return 0;
 	rec->fd = VG_SYSCALL_ARG0(regs);
 	rec->attr_flags = VG_SYSCALL_ARG2(regs);
-	if (ctx->ret >= 0) {
-		off = mount_of_fd(rec, off, ctx->ret);
+	if (ret >= 0) {
+		off = mount_of_fd(rec, off, ret);
 	} else {
 		file = kernel_fd_file(rec->fd);
 		if (kernel_anon_file_is(file, context_name, sizeof(context_name))) {
@@ -717,21 +678,15 @@ int vg_fsmount(struct trace_event_raw_sys_exit *ctx)
  * descriptor is described by its device name and filesystem type; one given by path keeps
  * the path.
  */
-SEC("tracepoint/syscalls/sys_exit_move_mount")
-int vg_move_mount(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_move_mount)
 {
-	const struct vg_kind_config *kind = vg_interest(VG_OP_FS_MOUNT);
 	const char *from_path;
-	struct pt_regs *regs;
 	struct vg_mount *rec;
 	char first = 0;
 	__u32 off;
 	bool cut;
 
-	if (!kind)
-		return 0;
-	regs = vg_syscall_regs();
-	rec = mount_record(ctx, VG_MOUNT_MOVE_MOUNT, (__u32)VG_SYSCALL_ARG4(regs));
+	rec = mount_record(ret, VG_MOUNT_MOVE_MOUNT, (__u32)VG_SYSCALL_ARG4(regs));
 	if (!rec)
 		return 0;
 	rec->fd = VG_SYSCALL_ARG0(regs);

@@ -94,72 +94,54 @@ static __always_inline void mem_exec_mapping(struct pt_regs *regs, long ret, __u
  * mmap and mprotect run constantly (every library load, every allocator arena), so each
  * program first reads prot from the saved registers and leaves unless it asks for write and
  * execute together; only then is the kind's interest looked up (so the filtered count is a
- * count of W+X requests). The exit tracepoints are taken for the result (an mmap's address).
- * ia32 processes' syscalls do not reach the syscalls:* tracepoints.
+ * count of W+X requests). The exits are taken for the result (an mmap's address).
  */
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int vg_mmap(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int mem_protection(struct pt_regs *regs, long ret, __u16 syscall)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	__u32 prot = VG_SYSCALL_ARG2(regs);
 
 	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
 		return 0;
-	mem_exec_mapping(regs, ctx->ret, VG_MEM_MMAP, prot);
+	mem_exec_mapping(regs, ret, syscall, prot);
 	return 0;
+}
+
+VG_SYSCALL_EXIT(vg_mmap)
+{
+	return mem_protection(regs, ret, VG_MEM_MMAP);
 }
 
 /* As vg_mmap: the usual way to make a written buffer executable (or an executable one writable). */
-SEC("tracepoint/syscalls/sys_exit_mprotect")
-int vg_mprotect(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_mprotect)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	__u32 prot = VG_SYSCALL_ARG2(regs);
-
-	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
-		return 0;
-	mem_exec_mapping(regs, ctx->ret, VG_MEM_MPROTECT, prot);
-	return 0;
+	return mem_protection(regs, ret, VG_MEM_MPROTECT);
 }
 
 /* As vg_mprotect, with a protection key: the same change by another door. */
-SEC("tracepoint/syscalls/sys_exit_pkey_mprotect")
-int vg_pkey_mprotect(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_pkey_mprotect)
 {
-	struct pt_regs *regs = vg_syscall_regs();
-	__u32 prot = VG_SYSCALL_ARG2(regs);
-
-	if ((prot & MEM_WX) != MEM_WX || !vg_interest(VG_OP_MEM_EXEC_MAPPING))
-		return 0;
-	mem_exec_mapping(regs, ctx->ret, VG_MEM_PKEY_MPROTECT, prot);
-	return 0;
+	return mem_protection(regs, ret, VG_MEM_PKEY_MPROTECT);
 }
 
 /*
- * memfd_create is rare, so every call is sent. The exit tracepoint gives the new fd, which the
- * agent can tie to a later exec of /proc/self/fd/N or execveat(fd, "", AT_EMPTY_PATH); the name
- * is still in the caller's memory there.
+ * memfd_create is rare, so every call is sent. The exit gives the new fd, which the agent can
+ * tie to a later exec of /proc/self/fd/N or execveat(fd, "", AT_EMPTY_PATH); the name is still
+ * in the caller's memory there.
  */
-SEC("tracepoint/syscalls/sys_exit_memfd_create")
-int vg_memfd_create(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_MEM_MEMFD_CREATE, vg_memfd_create)
 {
+	const char *name = (const char *)VG_SYSCALL_ARG0(regs);
 	struct vg_memfd_create *rec;
-	struct pt_regs *regs;
-	const char *name;
 	long n;
 
-	if (!vg_interest(VG_OP_MEM_MEMFD_CREATE))
-		return 0;
 	rec = vg_record_start();
 	if (!rec)
 		return 0;
-	regs = vg_syscall_regs();
-	name = (const char *)VG_SYSCALL_ARG0(regs);
 	rec->hdr.op = VG_OP_MEM_MEMFD_CREATE;
 	rec->hdr.flags = 0;
 	rec->hdr.ktime = bpf_ktime_get_ns();
 	vg_task_fill(&rec->task, bpf_get_current_task_btf());
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->flags = VG_SYSCALL_ARG1(regs);
 	rec->pad = 0;
 	rec->mem_flags = 0;

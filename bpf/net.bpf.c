@@ -126,14 +126,12 @@ static __always_inline void dns_sock_remember(long fd)
  * connect itself is not wanted; costs a successful connect a 4-byte read of its address while
  * net.dns is on. (A wanted connect's record already holds what this reads.)
  */
-static __always_inline void dns_sock_note(void)
+static __always_inline void dns_sock_note(struct pt_regs *regs)
 {
-	struct pt_regs *regs;
 	long fd;
 
 	if (!dns_enabled())
 		return;
-	regs = vg_syscall_regs();
 	if (!user_addr_is_dns((const void *)VG_SYSCALL_ARG1(regs)))
 		return;
 	fd = VG_SYSCALL_ARG0(regs);
@@ -146,24 +144,19 @@ static __always_inline void dns_sock_note(void)
  * so is the source address the kernel picked for the socket. sys_enter would see neither; the
  * cgroup connect hooks see no failures and no Unix sockets.
  */
-SEC("tracepoint/syscalls/sys_exit_connect")
-int vg_net_connect(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_net_connect)
 {
-	long result = ctx->ret;
+	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
-	struct pt_regs *regs;
 	struct sock *sk;
-	long fd;
 
 	if (!vg_interest(VG_OP_NET_CONNECT)) {
 		/* A UDP connect succeeds at once or not at all. */
-		if (result == 0)
-			dns_sock_note();
+		if (ret == 0)
+			dns_sock_note(regs);
 		return 0;
 	}
-	regs = vg_syscall_regs();
-	fd = VG_SYSCALL_ARG0(regs);
-	rec = call_start(VG_OP_NET_CONNECT, result, fd);
+	rec = call_start(VG_OP_NET_CONNECT, ret, fd);
 	if (!rec)
 		return 0;
 	sk = vg_net_fd_sock(fd);
@@ -172,25 +165,23 @@ int vg_net_connect(struct trace_event_raw_sys_exit *ctx)
 		vg_net_sock_local(&rec->local, sk, call_local_path(rec));
 	vg_net_user_addr(&rec->remote, (const void *)VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs),
 			 call_remote_path(rec));
-	if (result == 0 && rec->protocol == VG_IPPROTO_UDP && rec->remote.port == DNS_PORT &&
+	if (ret == 0 && rec->protocol == VG_IPPROTO_UDP && rec->remote.port == DNS_PORT &&
 	    (rec->remote.family == VG_AF_INET || rec->remote.family == VG_AF_INET6) && dns_enabled())
 		dns_sock_remember(fd);
 	call_send(rec);
 	return 0;
 }
 
-/* accept and accept4: the new socket is in the caller's table by the syscall's exit. */
-static __always_inline int accept_exit(long result, bool has_flags)
+/*
+ * accept and accept4 at their exit, for the same reason as connect: the peer and the new fd
+ * are known, and the new socket is in the caller's table.
+ */
+static __always_inline int accept_exit(struct pt_regs *regs, long result, bool has_flags)
 {
+	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
-	struct pt_regs *regs;
 	struct sock *sk;
-	long fd;
 
-	if (!vg_interest(VG_OP_NET_ACCEPT))
-		return 0;
-	regs = vg_syscall_regs();
-	fd = VG_SYSCALL_ARG0(regs);
 	rec = call_start(VG_OP_NET_ACCEPT, result, fd);
 	if (!rec)
 		return 0;
@@ -208,39 +199,30 @@ static __always_inline int accept_exit(long result, bool has_flags)
 	return 0;
 }
 
-/* accept's exit, for the same reason as connect's: the peer and the new fd are known. */
-SEC("tracepoint/syscalls/sys_exit_accept")
-int vg_net_accept(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_NET_ACCEPT, vg_net_accept)
 {
-	return accept_exit(ctx->ret, false);
+	return accept_exit(regs, ret, false);
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int vg_net_accept4(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_NET_ACCEPT, vg_net_accept4)
 {
-	return accept_exit(ctx->ret, true);
+	return accept_exit(regs, ret, true);
 }
 
 /* bind's exit: the port the kernel chose for port 0 is known only once bind has returned. */
-SEC("tracepoint/syscalls/sys_exit_bind")
-int vg_net_bind(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_NET_BIND, vg_net_bind)
 {
+	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
-	struct pt_regs *regs;
 	struct sock *sk;
-	long fd;
 
-	if (!vg_interest(VG_OP_NET_BIND))
-		return 0;
-	regs = vg_syscall_regs();
-	fd = VG_SYSCALL_ARG0(regs);
-	rec = call_start(VG_OP_NET_BIND, ctx->ret, fd);
+	rec = call_start(VG_OP_NET_BIND, ret, fd);
 	if (!rec)
 		return 0;
 	sk = vg_net_fd_sock(fd);
 	vg_net_sock_kind(sk, &rec->family, &rec->type, &rec->protocol);
 	/* Once bound, the socket holds the address as given and the port as chosen. */
-	if (sk && ctx->ret == 0)
+	if (sk && ret == 0)
 		vg_net_sock_local(&rec->local, sk, call_local_path(rec));
 	if (!rec->local.family)
 		vg_net_user_addr(&rec->local, (const void *)VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs),
@@ -250,19 +232,13 @@ int vg_net_bind(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* listen's exit: the socket's bound address (listen binds an unbound socket to a free port). */
-SEC("tracepoint/syscalls/sys_exit_listen")
-int vg_net_listen(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_NET_LISTEN, vg_net_listen)
 {
+	long fd = VG_SYSCALL_ARG0(regs);
 	struct vg_net_call *rec;
-	struct pt_regs *regs;
 	struct sock *sk;
-	long fd;
 
-	if (!vg_interest(VG_OP_NET_LISTEN))
-		return 0;
-	regs = vg_syscall_regs();
-	fd = VG_SYSCALL_ARG0(regs);
-	rec = call_start(VG_OP_NET_LISTEN, ctx->ret, fd);
+	rec = call_start(VG_OP_NET_LISTEN, ret, fd);
 	if (!rec)
 		return 0;
 	rec->arg = VG_SYSCALL_ARG1(regs);
@@ -387,10 +363,8 @@ static __always_inline void dns_send(struct vg_net_dns *rec)
  * net.dns counts DNS queries and not every send on the host. send() is sendto() with no
  * address.
  */
-SEC("tracepoint/syscalls/sys_exit_sendto")
-int vg_net_sendto(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_net_sendto)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	long fd = VG_SYSCALL_ARG0(regs);
 	const void *uaddr = (const void *)VG_SYSCALL_ARG4(regs);
 	struct vg_net_dns *rec;
@@ -400,7 +374,7 @@ int vg_net_sendto(struct trace_event_raw_sys_exit *ctx)
 	if (!sk || !vg_interest(VG_OP_NET_DNS))
 		return 0;
 	/* The address length is the sixth argument, which is not needed: IP addresses fit 28 bytes. */
-	rec = dns_start(fd, ctx->ret, VG_NET_SEND_SENDTO, sk, uaddr, VG_SOCKADDR_IN6_LEN);
+	rec = dns_start(fd, ret, VG_NET_SEND_SENDTO, sk, uaddr, VG_SOCKADDR_IN6_LEN);
 	if (!rec)
 		return 0;
 	dns_payload_buf(rec, (const void *)VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));
@@ -409,10 +383,8 @@ int vg_net_sendto(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* sendmsg's exit, as sendto's; the destination and the datagram's buffers are in a msghdr. */
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int vg_net_sendmsg(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_net_sendmsg)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	long fd = VG_SYSCALL_ARG0(regs);
 	struct user_msghdr msg;
 	struct vg_net_dns *rec;
@@ -423,7 +395,7 @@ int vg_net_sendmsg(struct trace_event_raw_sys_exit *ctx)
 	sk = dns_socket(fd, msg.msg_name);
 	if (!sk || !vg_interest(VG_OP_NET_DNS))
 		return 0;
-	rec = dns_start(fd, ctx->ret, VG_NET_SEND_SENDMSG, sk, msg.msg_name, msg.msg_namelen);
+	rec = dns_start(fd, ret, VG_NET_SEND_SENDMSG, sk, msg.msg_name, msg.msg_namelen);
 	if (!rec)
 		return 0;
 	dns_payload_iov(rec, msg.msg_iov, msg.msg_iovlen);
@@ -435,13 +407,10 @@ int vg_net_sendmsg(struct trace_event_raw_sys_exit *ctx)
  * One record per message sent (glibc's resolver sends its A and AAAA queries in one call),
  * each with its own result; when the call failed, the first message with the error.
  */
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int vg_net_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_net_sendmmsg)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	long fd = VG_SYSCALL_ARG0(regs);
 	const struct mmsghdr *vec = (const struct mmsghdr *)VG_SYSCALL_ARG1(regs);
-	long ret = ctx->ret;
 	long sent = ret < 0 ? 1 : ret;
 	int i;
 
@@ -470,22 +439,19 @@ int vg_net_sendmmsg(struct trace_event_raw_sys_exit *ctx)
  * the busiest syscall there is, so a write that is not on a known DNS socket costs only one
  * hash lookup, and nothing but the kind's switch while net.dns is off.
  */
-SEC("tracepoint/syscalls/sys_exit_write")
-int vg_net_write(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_net_write)
 {
 	struct vg_net_dns *rec;
-	struct pt_regs *regs;
 	struct sock *sk;
 	long fd;
 
 	if (!dns_enabled())
 		return 0;
-	regs = vg_syscall_regs();
 	fd = VG_SYSCALL_ARG0(regs);
 	sk = dns_socket(fd, NULL);
 	if (!sk || !vg_interest(VG_OP_NET_DNS))
 		return 0;
-	rec = dns_start(fd, ctx->ret, VG_NET_SEND_WRITE, sk, NULL, 0);
+	rec = dns_start(fd, ret, VG_NET_SEND_WRITE, sk, NULL, 0);
 	if (!rec)
 		return 0;
 	dns_payload_buf(rec, (const void *)VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));

@@ -103,12 +103,11 @@ static __always_inline void proc_capset_args(struct vg_cred_change *rec, struct 
 }
 
 /* Sends the change of a credential syscall whose entry was stashed; @nids of its arguments are ids. */
-static __always_inline int proc_cred_exit(long ret, __u32 syscall, int nids)
+static __always_inline int proc_cred_exit(struct pt_regs *regs, long ret, __u32 syscall, int nids)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vg_cred *old = bpf_map_lookup_elem(&vg_proc_cred_before, &tid);
 	struct vg_cred_change *rec;
-	struct pt_regs *regs;
 
 	/* Not stashed: the kind was off, or the task ignored, at entry. */
 	if (!old)
@@ -116,7 +115,6 @@ static __always_inline int proc_cred_exit(long ret, __u32 syscall, int nids)
 	rec = vg_record_start();
 	if (!rec)
 		goto out;
-	regs = vg_syscall_regs();
 	rec->hdr.op = VG_OP_CRED_CHANGE;
 	rec->hdr.flags = 0;
 	rec->hdr.ktime = bpf_ktime_get_ns();
@@ -143,20 +141,19 @@ out:
  * There is no tracepoint on a credential change itself (commit_creds), and the LSM hooks that
  * see one are refused on kernels like ours; so each credential syscall is taken twice: at
  * entry for the credentials before (stashed per thread), at exit for the result and the
- * credentials after. Credential syscalls are rare, so the second program costs nothing that
- * matters. The entry programs consult the kind's interest; the exits only send what an entry
- * stashed.
+ * credentials after. They are the only syscalls whose entry is taken, each by its own classic
+ * tracepoint (see lib/syscall.h for why not a dispatcher). The entry programs consult the
+ * kind's interest; the exits only send what an entry stashed.
  */
-#define PROC_CRED_HOOKS(name, syscall, nids)                              \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                       \
-	int vg_##name##_enter(void *ctx)                                  \
-	{                                                                 \
-		return proc_cred_enter();                                 \
-	}                                                                 \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                        \
-	int vg_##name##_exit(struct trace_event_raw_sys_exit *ctx)        \
-	{                                                                 \
-		return proc_cred_exit(ctx->ret, syscall, nids);           \
+#define PROC_CRED_HOOKS(name, syscall, nids)                    \
+	SEC("tracepoint/syscalls/sys_enter_" #name)             \
+	int vg_##name##_enter(void *ctx)                        \
+	{                                                       \
+		return proc_cred_enter();                       \
+	}                                                       \
+	VG_SYSCALL_EXIT(vg_##name##_exit)                       \
+	{                                                       \
+		return proc_cred_exit(regs, ret, syscall, nids); \
 	}
 
 PROC_CRED_HOOKS(setuid, VG_CRED_SETUID, 1)
@@ -203,10 +200,8 @@ static __always_inline bool proc_ptrace_reported(long request)
  * all of them reads and resumes; the request is checked before the kind's interest, so those
  * are not events of this kind at all and are not counted as filtered.
  */
-SEC("tracepoint/syscalls/sys_exit_ptrace")
-int vg_ptrace(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT(vg_ptrace)
 {
-	struct pt_regs *regs = vg_syscall_regs();
 	long request = VG_SYSCALL_ARG0(regs);
 	struct vg_ptrace *rec;
 
@@ -220,7 +215,7 @@ int vg_ptrace(struct trace_event_raw_sys_exit *ctx)
 	rec->hdr.ktime = bpf_ktime_get_ns();
 	vg_task_fill(&rec->task, bpf_get_current_task_btf());
 	rec->request = request;
-	rec->result = ctx->ret;
+	rec->result = ret;
 	rec->target = VG_SYSCALL_ARG1(regs);
 	rec->addr = VG_SYSCALL_ARG2(regs);
 	rec->data = VG_SYSCALL_ARG3(regs);
@@ -277,86 +272,56 @@ static __always_inline void proc_signal(long ret, __u32 syscall, __s32 target_pi
  * abort, a thread library waking its own threads) is not an event of this kind and is dropped
  * here, after the kind's interest; kill with pid 0 or below reaches a group, so it is sent.
  */
-SEC("tracepoint/syscalls/sys_exit_kill")
-int vg_kill(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_PROC_SIGNAL, vg_kill)
 {
-	struct pt_regs *regs;
-	__s32 pid;
+	__s32 pid = VG_SYSCALL_ARG0(regs);
 
-	if (!vg_interest(VG_OP_PROC_SIGNAL))
-		return 0;
-	regs = vg_syscall_regs();
-	pid = VG_SYSCALL_ARG0(regs);
 	if (pid > 0 && proc_signal_to_self(pid, 0))
 		return 0;
-	proc_signal(ctx->ret, VG_SIGNAL_KILL, pid, 0, VG_SYSCALL_ARG1(regs));
+	proc_signal(ret, VG_SIGNAL_KILL, pid, 0, VG_SYSCALL_ARG1(regs));
 	return 0;
 }
 
 /* As vg_kill, for a thread named by its id alone. */
-SEC("tracepoint/syscalls/sys_exit_tkill")
-int vg_tkill(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_PROC_SIGNAL, vg_tkill)
 {
-	struct pt_regs *regs;
-	__s32 tid;
+	__s32 tid = VG_SYSCALL_ARG0(regs);
 
-	if (!vg_interest(VG_OP_PROC_SIGNAL))
-		return 0;
-	regs = vg_syscall_regs();
-	tid = VG_SYSCALL_ARG0(regs);
 	if (proc_signal_to_self(0, tid))
 		return 0;
-	proc_signal(ctx->ret, VG_SIGNAL_TKILL, 0, tid, VG_SYSCALL_ARG1(regs));
+	proc_signal(ret, VG_SIGNAL_TKILL, 0, tid, VG_SYSCALL_ARG1(regs));
 	return 0;
 }
 
 /* As vg_kill, for a thread of a given process. */
-SEC("tracepoint/syscalls/sys_exit_tgkill")
-int vg_tgkill(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_PROC_SIGNAL, vg_tgkill)
 {
-	struct pt_regs *regs;
-	__s32 tgid;
+	__s32 tgid = VG_SYSCALL_ARG0(regs);
 
-	if (!vg_interest(VG_OP_PROC_SIGNAL))
-		return 0;
-	regs = vg_syscall_regs();
-	tgid = VG_SYSCALL_ARG0(regs);
 	if (proc_signal_to_self(tgid, 0))
 		return 0;
-	proc_signal(ctx->ret, VG_SIGNAL_TGKILL, tgid, VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));
+	proc_signal(ret, VG_SIGNAL_TGKILL, tgid, VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));
 	return 0;
 }
 
 /* As vg_kill, with a siginfo chosen by the sender (sigqueue). */
-SEC("tracepoint/syscalls/sys_exit_rt_sigqueueinfo")
-int vg_rt_sigqueueinfo(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_PROC_SIGNAL, vg_rt_sigqueueinfo)
 {
-	struct pt_regs *regs;
-	__s32 tgid;
+	__s32 tgid = VG_SYSCALL_ARG0(regs);
 
-	if (!vg_interest(VG_OP_PROC_SIGNAL))
-		return 0;
-	regs = vg_syscall_regs();
-	tgid = VG_SYSCALL_ARG0(regs);
 	if (tgid > 0 && proc_signal_to_self(tgid, 0))
 		return 0;
-	proc_signal(ctx->ret, VG_SIGNAL_RT_SIGQUEUEINFO, tgid, 0, VG_SYSCALL_ARG1(regs));
+	proc_signal(ret, VG_SIGNAL_RT_SIGQUEUEINFO, tgid, 0, VG_SYSCALL_ARG1(regs));
 	return 0;
 }
 
 /* As vg_tgkill, with a siginfo chosen by the sender. */
-SEC("tracepoint/syscalls/sys_exit_rt_tgsigqueueinfo")
-int vg_rt_tgsigqueueinfo(struct trace_event_raw_sys_exit *ctx)
+VG_SYSCALL_EXIT_OF(VG_OP_PROC_SIGNAL, vg_rt_tgsigqueueinfo)
 {
-	struct pt_regs *regs;
-	__s32 tgid;
+	__s32 tgid = VG_SYSCALL_ARG0(regs);
 
-	if (!vg_interest(VG_OP_PROC_SIGNAL))
-		return 0;
-	regs = vg_syscall_regs();
-	tgid = VG_SYSCALL_ARG0(regs);
 	if (proc_signal_to_self(tgid, 0))
 		return 0;
-	proc_signal(ctx->ret, VG_SIGNAL_RT_TGSIGQUEUEINFO, tgid, VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));
+	proc_signal(ret, VG_SIGNAL_RT_TGSIGQUEUEINFO, tgid, VG_SYSCALL_ARG1(regs), VG_SYSCALL_ARG2(regs));
 	return 0;
 }

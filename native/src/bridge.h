@@ -83,6 +83,9 @@ napi_value vg_open_object(napi_env env, napi_callback_info info);
 struct vg_object *vg_object_this(napi_env env, napi_value self, const char *method);
 struct bpf_map *vg_object_map(napi_env env, struct vg_object *o, const char *method,
 			      const char *name);
+/* The program `name` of `o`; throws ENOENT naming `method` when there is none. */
+struct bpf_program *vg_object_program(napi_env env, struct vg_object *o, const char *method,
+				      const char *name);
 bool vg_object_require(napi_env env, struct vg_object *o, enum vg_object_state want,
 		       const char *what);
 
@@ -91,6 +94,7 @@ bool vg_object_require(napi_env env, struct vg_object *o, enum vg_object_state w
 bool vg_map_is_percpu(enum bpf_map_type type);
 napi_value vg_map_lookup(napi_env env, napi_callback_info info);
 napi_value vg_map_update(napi_env env, napi_callback_info info);
+napi_value vg_map_set_program(napi_env env, napi_callback_info info);
 napi_value vg_map_delete(napi_env env, napi_callback_info info);
 napi_value vg_map_next_key(napi_env env, napi_callback_info info);
 napi_value vg_maps(napi_env env, napi_callback_info info);

@@ -28,6 +28,7 @@ bool vg_map_is_percpu(enum bpf_map_type type)
 
 struct map_call {
 	const char *method;
+	struct vg_object *o;
 	char name[NAME_MAX_LEN];
 	struct bpf_map *map;
 	int fd;
@@ -49,6 +50,7 @@ static bool map_call(napi_env env, napi_callback_info info, const char *method, 
 	    !vg_object_require(env, o, VG_LOADED, method) ||
 	    !(c->map = vg_object_map(env, o, method, c->name)))
 		return false;
+	c->o = o;
 	c->fd = bpf_map__fd(c->map);
 	c->key_size = bpf_map__key_size(c->map);
 	c->value_size = bpf_map__value_size(c->map);
@@ -136,6 +138,35 @@ napi_value vg_map_update(napi_env env, napi_callback_info info)
 	err = bpf_map_update_elem(c.fd, key, value, (__u64)flags);
 	if (err)
 		vg_throw_errno(env, err, "mapUpdate %s", c.name);
+	return NULL;
+}
+
+/* A program array's slot: the program of this object that a tail call through `key` runs. */
+napi_value vg_map_set_program(napi_env env, napi_callback_info info)
+{
+	char program[NAME_MAX_LEN];
+	struct bpf_program *prog;
+	napi_value argv[3];
+	struct map_call c;
+	void *key;
+	int fd, err;
+
+	if (!map_call(env, info, "mapSetProgram", 3, argv, &c) || !key_arg(env, &c, argv[1], &key) ||
+	    !vg_string(env, argv[2], "program", program, sizeof(program)) ||
+	    !(prog = vg_object_program(env, c.o, "mapSetProgram", program)))
+		return NULL;
+	if (bpf_map__type(c.map) != BPF_MAP_TYPE_PROG_ARRAY) {
+		vg_throw_errno(env, EINVAL, "mapSetProgram %s: not a program array", c.name);
+		return NULL;
+	}
+	fd = bpf_program__fd(prog);
+	if (fd < 0) {
+		vg_throw_errno(env, fd, "mapSetProgram %s: program %s is not loaded", c.name, program);
+		return NULL;
+	}
+	err = bpf_map_update_elem(c.fd, key, &fd, BPF_ANY);
+	if (err)
+		vg_throw_errno(env, err, "mapSetProgram %s: %s", c.name, program);
 	return NULL;
 }
 

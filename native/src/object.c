@@ -89,8 +89,8 @@ struct bpf_map *vg_object_map(napi_env env, struct vg_object *o, const char *met
 	return map;
 }
 
-static struct bpf_program *find_program(napi_env env, struct vg_object *o, const char *method,
-					const char *name)
+struct bpf_program *vg_object_program(napi_env env, struct vg_object *o, const char *method,
+				      const char *name)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(o->obj, name);
 
@@ -282,7 +282,7 @@ static napi_value set_autoload(napi_env env, napi_callback_info info)
 	    !vg_string(env, argv[0], "program", name, sizeof(name)) ||
 	    !vg_bool(env, argv[1], "autoload", &autoload) ||
 	    !vg_object_require(env, o, VG_OPENED, "setAutoload") ||
-	    !(prog = find_program(env, o, "setAutoload", name)))
+	    !(prog = vg_object_program(env, o, "setAutoload", name)))
 		return NULL;
 	err = bpf_program__set_autoload(prog, autoload);
 	if (err)
@@ -308,6 +308,22 @@ static napi_value programs(napi_env env, napi_callback_info info)
 						     &name));
 		VG_NAPI(env, napi_set_element(env, result, i++, name));
 	}
+	return result;
+}
+
+static napi_value program_section(napi_env env, napi_callback_info info)
+{
+	char name[NAME_MAX_LEN];
+	struct bpf_program *prog;
+	napi_value argv[1], self, result;
+	struct vg_object *o;
+
+	if (!vg_args(env, info, 1, argv, &self) || !(o = vg_object_this(env, self, "programSection")) ||
+	    !vg_string(env, argv[0], "program", name, sizeof(name)) ||
+	    !(prog = vg_object_program(env, o, "programSection", name)))
+		return NULL;
+	VG_NAPI(env, napi_create_string_utf8(env, bpf_program__section_name(prog), NAPI_AUTO_LENGTH,
+					     &result));
 	return result;
 }
 
@@ -368,7 +384,7 @@ static napi_value attach(napi_env env, napi_callback_info info)
 	if (!vg_args(env, info, 1, argv, &self) || !(o = vg_object_this(env, self, "attach")) ||
 	    !vg_string(env, argv[0], "program", name, sizeof(name)) ||
 	    !vg_object_require(env, o, VG_LOADED, "attach") ||
-	    !(prog = find_program(env, o, "attach", name)))
+	    !(prog = vg_object_program(env, o, "attach", name)))
 		return NULL;
 	mark = vg_log_mark();
 	link = bpf_program__attach(prog);
@@ -396,7 +412,7 @@ static napi_value attach_cgroup(napi_env env, napi_callback_info info)
 	    !vg_string(env, argv[0], "program", name, sizeof(name)) ||
 	    !vg_string(env, argv[1], "cgroupPath", path, sizeof(path)) ||
 	    !vg_object_require(env, o, VG_LOADED, "attachCgroup") ||
-	    !(prog = find_program(env, o, "attachCgroup", name)))
+	    !(prog = vg_object_program(env, o, "attachCgroup", name)))
 		return NULL;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -464,6 +480,7 @@ napi_status vg_object_define(napi_env env, napi_value *ctor)
 		METHOD("setMapMaxEntries", set_map_max_entries),
 		METHOD("setAutoload", set_autoload),
 		METHOD("programs", programs),
+		METHOD("programSection", program_section),
 		METHOD("maps", vg_maps),
 		METHOD("load", load),
 		METHOD("attach", attach),
@@ -471,6 +488,7 @@ napi_status vg_object_define(napi_env env, napi_value *ctor)
 		METHOD("detach", detach),
 		METHOD("mapLookup", vg_map_lookup),
 		METHOD("mapUpdate", vg_map_update),
+		METHOD("mapSetProgram", vg_map_set_program),
 		METHOD("mapDelete", vg_map_delete),
 		METHOD("mapNextKey", vg_map_next_key),
 		METHOD("openRing", vg_open_ring),

@@ -134,6 +134,26 @@ describe("memory events from the real kernel", () => {
     assert.equal(out.mprotect, 0);
   });
 
+  test("32-bit syscalls numbered as x86-64's mmap and mprotect are not taken for them", async (t) => {
+    if (!sensor) return t.skip("no kernel");
+    const out = tester<{ pid: number; link: number; unlink: number; mmap: string; skipped?: boolean }>(
+      "mem-compat",
+      [],
+    );
+    if (out.skipped || out.link === -38) return t.skip("no ia32 syscalls here");
+    assert.deepEqual([out.link, out.unlink], [-2, -2], "ia32 link and unlink ran, on names that do not exist");
+    const mine = (e: WireEvent) => e.kind === "mem.exec_mapping" && e.process.pid === out.pid;
+    const result = wire(BigInt(out.mmap));
+    await sensor.waitFor((e) => mine(e) && (e.mapping as Part).result === result, "the 64-bit mmap");
+    assert.deepEqual(
+      sensor
+        .events()
+        .filter(mine)
+        .map((e) => (e.mapping as Part).syscall),
+      ["mmap"],
+    );
+  });
+
   test("memfd_create reports name, flags and the fd; a name too long fails with EINVAL, cut and flagged", async (t) => {
     if (!sensor) return t.skip("no kernel");
     const out = tester<{ pid: number; fd: number; ino: string; dev: string; long_name_errno: number }>("mem-memfd", [

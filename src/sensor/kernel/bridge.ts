@@ -51,6 +51,8 @@ export interface BpfObject {
   setMapMaxEntries(map: string, maxEntries: number): void;
   setAutoload(program: string, autoload: boolean): void;
   programs(): string[];
+  /** The ELF section a program was defined in ("tp_btf/sys_exit"). */
+  programSection(program: string): string;
   maps(): MapInfo[];
   load(): void;
   /** Attaches a program by its section's convention; returns a link handle. */
@@ -61,6 +63,8 @@ export interface BpfObject {
   /** Per-CPU maps: the value is numPossibleCpus() slots, each rounded up to 8 bytes. */
   mapLookup(map: string, key: Buffer): Buffer | null;
   mapUpdate(map: string, key: Buffer, value: Buffer, flags?: number): void;
+  /** Puts `program` in a program array at `key`, for the tail calls through it. */
+  mapSetProgram(map: string, key: Buffer, program: string): void;
   mapDelete(map: string, key: Buffer): boolean;
   /** Next key after `key` (or the first when null); null at the end. */
   mapNextKey(map: string, key: Buffer | null): Buffer | null;

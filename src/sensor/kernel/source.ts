@@ -3,6 +3,7 @@ import { bpfObjectDir } from "../../paths.js";
 import type { BatchHandler, BpfObject, BridgeError, KernelBridge, Ring, RingStats } from "./bridge.js";
 import { applyInterest, type InterestSpec, KERNEL_KINDS } from "./interest.js";
 import { enums } from "./layout.generated.js";
+import { placeSyscallHandlers, SYSCALL_DISPATCHER, SYSCALL_HANDLERS } from "./syscalls.js";
 
 export interface KernelSourceOptions {
   /** Ring buffer size in bytes (a power of two, at least a page). */
@@ -29,6 +30,9 @@ export interface AttachFailure {
   /** errno name; ENOENT: this kernel has no such hook (a syscall it was built without). */
   code: string;
 }
+
+/** Run by the dispatcher's tail calls: attached, one would run for every syscall of the host. */
+const HANDLERS = new Set(SYSCALL_HANDLERS.map((h) => h.program));
 
 /** One ring buffer: records the kernel could not reserve in it, and how the rest were drained. */
 export interface RingReport extends RingStats {
@@ -64,8 +68,9 @@ export class KernelSource {
   ) {}
 
   /**
-   * Loads, writes the interest spec into the filter maps, and attaches every program;
-   * records queue in the ring until drain() starts reading them.
+   * Loads, writes the interest spec into the filter maps, puts the syscall handlers in their
+   * dispatchers' tables, and attaches every other program; records queue in the ring until
+   * drain() starts reading them.
    */
   attach(interest: InterestSpec): void {
     const obj = this.bridge.openObject(join(bpfObjectDir, "vigil.bpf.o"));
@@ -75,9 +80,12 @@ export class KernelSource {
       obj.setGlobal("vg_wakeup_bytes", u32(this.options.wakeupBytes));
       obj.load();
       applyInterest(obj, interest, process.pid);
+      // A dispatcher with no handler would cost every syscall for nothing.
+      const dispatch = this.placeSyscallHandlers(obj);
       // Process programs first, so that every later event's process is known.
       const programs = obj
         .programs()
+        .filter((p) => !HANDLERS.has(p) && (dispatch || p !== SYSCALL_DISPATCHER.program))
         .sort((a, b) => Number(REQUIRED_PROGRAMS.has(b)) - Number(REQUIRED_PROGRAMS.has(a)));
       for (const program of programs) {
         try {
@@ -92,6 +100,22 @@ export class KernelSource {
       this.close();
       throw err;
     }
+  }
+
+  /**
+   * Fills the dispatcher's table; a handler whose syscall this machine lacks is a failure to
+   * attach. Returns whether any handler was placed.
+   */
+  private placeSyscallHandlers(obj: BpfObject): boolean {
+    for (const program of obj.programs()) {
+      const handler = obj.programSection(program) === "tp_btf/sys_exit" && program !== SYSCALL_DISPATCHER.program;
+      if (handler && !HANDLERS.has(program))
+        throw new Error(`${program} handles no syscall: add it to src/sensor/kernel/syscalls.ts`);
+    }
+    const { placed, missing } = placeSyscallHandlers();
+    for (const h of placed) obj.mapSetProgram(SYSCALL_DISPATCHER.map, u32(h.nr), h.program);
+    for (const h of missing) this.attachFailures.push({ program: h.program, error: h.error, code: h.code });
+    return placed.length > 0;
   }
 
   /** Replaces what the kernel sends. */
