@@ -13,7 +13,7 @@ export const accessBits = (a: Access): number => BITS[a];
 export const accessName = (bits: number): Access => NAMES[bits & 3] as Access;
 
 /** Process events keep the process table true: the kernel always sends them (see applyInterest). */
-const ALWAYS_SENT = new Set(["process.exec", "process.fork", "process.exit"]);
+export const ALWAYS_SENT: ReadonlySet<string> = new Set(["process.exec", "process.fork", "process.exit"]);
 
 /** A kind's interest as applyInterest writes it: an absent kind is sent whole. */
 export function kindInterest(spec: InterestSpec, kind: string): KindInterest {

@@ -1,7 +1,8 @@
 import { unparse } from "@bufbuild/cel";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { type InterestSpec, KERNEL_KINDS, type KindInterest } from "../kernel/interest.js";
-import { accessName, unionKind } from "../kernel/interest-union.js";
+import { ALWAYS_SENT, accessName, unionInterest, unionKind } from "../kernel/interest-union.js";
+import type { CompiledRule } from "./compile.js";
 
 /**
  * The part of a rule's condition that the kernel can test, read from its tree after macros
@@ -94,16 +95,27 @@ export function kernelParts(expr: Expr, kinds: readonly string[], lists: Lists, 
 
 /**
  * What the kernel must send for a set of parts: each kind the union of its parts, and a kind
- * no part names off (process events are always sent, see applyInterest).
+ * no part names off. Process events are left out: the kernel always sends them (applyInterest).
  */
 export function partsInterest(parts: Iterable<KernelPart>): InterestSpec {
   const kinds: Record<string, KindInterest> = {};
-  for (const kind of KERNEL_KINDS.keys()) kinds[kind] = { enabled: false };
+  for (const kind of KERNEL_KINDS.keys()) if (!ALWAYS_SENT.has(kind)) kinds[kind] = { enabled: false };
   for (const part of parts) {
     const before = kinds[part.kind];
     if (before) kinds[part.kind] = unionKind(before, part.interest);
   }
   return { kinds, ignoreComms: [], ignoreExes: [] };
+}
+
+/**
+ * What the kernel must send for the enabled rules among `rules`, joined with `base` (what the
+ * user asked the kernel for besides, see `vigil run --interest`), whose ignored processes stay
+ * ignored: those are a choice the user made about the whole sensor.
+ */
+export function policyInterest(rules: readonly CompiledRule[], base?: InterestSpec): InterestSpec {
+  const own = partsInterest(rules.filter((r) => r.enabled).flatMap((r) => r.kernel));
+  if (!base) return own;
+  return { ...unionInterest(base, own), ignoreComms: base.ignoreComms, ignoreExes: base.ignoreExes };
 }
 
 function toInterest(b: Bound): KindInterest {
