@@ -1,18 +1,20 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { query } from "../../src/cli/client.js";
 import type { SensorStatistics } from "../../src/sensor/sensor.js";
-import { progs, type RunningSensor, requireKernel, startSensor, type WireEvent } from "./harness.js";
-
-/** A policy file of one rule. */
-function policyFile(dir: string, name: string, rule: Record<string, unknown>): void {
-  const policy = { apiVersion: "vigil.dev/v1", kind: "Policy", metadata: { name }, spec: { rules: [rule] } };
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify(policy, null, 2));
-}
+import {
+  policyFile,
+  progs,
+  type RunningSensor,
+  reloadPolicies,
+  requireKernel,
+  startSensor,
+  type WireEvent,
+} from "./harness.js";
 
 /** A directory the file-open tester can run in: it opens a, b, link (-> a), sub/../a and missing files there. */
 function testerDir(parent: string, name: string): string {
@@ -27,8 +29,6 @@ function opens(dir: string): number {
   const out = execFileSync(join(progs, "file-open"), [dir], { cwd: dir, encoding: "utf8" });
   return (JSON.parse(out) as { pid: number }).pid;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The file part of an event on the wire. */
 const fileOf = (e: WireEvent | undefined) => e?.file as { path: string; requested: string; write: boolean } | undefined;
@@ -110,12 +110,7 @@ describe("the kernel prefilter derived from the policies", () => {
       on: "file.open",
       when: `file.path.startsWith('${elsewhere}/') && file.create`,
     });
-    const reloads = () => s.logs().filter((l) => l.msg === "policies in force" && l.reason !== "start").length;
-    const seen = reloads();
-    s.proc.kill("SIGHUP");
-    const until = Date.now() + 5000;
-    while (reloads() === seen && Date.now() < until) await sleep(50);
-    assert.ok(reloads() > seen, "the sensor logged a reload");
+    assert.ok(await reloadPolicies(s), "the sensor logged a reload");
     const stats = (await query(s.socket, "statistics")) as SensorStatistics;
     assert.deepEqual(stats.interest?.kinds["file.open"]?.paths, {
       [`${elsewhere}/`]: "write",

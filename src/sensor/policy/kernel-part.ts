@@ -3,6 +3,7 @@ import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { type InterestSpec, KERNEL_KINDS, type KindInterest } from "../kernel/interest.js";
 import { ALWAYS_SENT, accessName, unionInterest, unionKind } from "../kernel/interest-union.js";
 import type { CompiledRule } from "./compile.js";
+import { constant, pathOf } from "./prefilter.js";
 
 /**
  * The part of a rule's condition that the kernel can test, read from its tree after macros
@@ -241,7 +242,7 @@ function pathPrefix(kind: string, fieldExpr: Expr | undefined, prefix: string | 
 
 function membership(kind: string, a: Expr | undefined, b: Expr | undefined, lists: Lists): Bound {
   let values: readonly unknown[] | undefined;
-  const list = b && selectPath(b);
+  const list = b && pathOf(b);
   if (list?.length === 2 && list[0] === "lists") values = lists.get(list[1] ?? "");
   else if (b?.exprKind.case === "listExpr") values = b.exprKind.value.elements.map(constant);
   if (!values) return TOP;
@@ -292,30 +293,14 @@ export function literalStart(pattern: string | undefined): string | undefined {
   return out === "" ? undefined : out;
 }
 
-type Constant = string | bigint | boolean | null;
-
-function constant(e: Expr | undefined): Constant | undefined {
-  if (e?.exprKind.case !== "constExpr") return undefined;
-  const c = e.exprKind.value.constantKind;
-  if (c.case === "nullValue") return null;
-  return c.case === "stringValue" || c.case === "int64Value" || c.case === "boolValue" ? c.value : undefined;
-}
-
 function stringConstant(e: Expr | undefined): string | undefined {
   const c = constant(e);
   return typeof c === "string" ? c : undefined;
 }
 
-function selectPath(e: Expr): string[] | undefined {
-  if (e.exprKind.case === "identExpr") return [e.exprKind.value.name];
-  if (e.exprKind.case !== "selectExpr" || e.exprKind.value.testOnly || !e.exprKind.value.operand) return undefined;
-  const operand = selectPath(e.exprKind.value.operand);
-  return operand && [...operand, e.exprKind.value.field];
-}
-
 /** `file.path` for a select chain from a name; undefined for anything else. */
 function fieldName(e: Expr | undefined): string | undefined {
-  return e && selectPath(e)?.join(".");
+  return e && pathOf(e)?.join(".");
 }
 
 /** The conjuncts of a condition, `a && b && c` as [a, b, c]. */
