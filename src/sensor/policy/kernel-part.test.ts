@@ -7,7 +7,7 @@ import type { InterestSpec, KindInterest } from "../kernel/interest.js";
 import { kindInterest, pathVerdict } from "../kernel/interest-union.js";
 import { type CompiledPolicy, compilePolicyFile } from "./compile.js";
 import { PolicyEngine, PolicySet } from "./engine.js";
-import { literalStart, partsInterest } from "./kernel-part.js";
+import { literalStart, partsInterest, policyInterest } from "./kernel-part.js";
 import { formatPolicyError } from "./source.js";
 
 type Rule = { id: string; on: string | string[]; when: string };
@@ -179,6 +179,27 @@ describe("the union over rules", () => {
       { id: "b", on: "file.open", when: "process.exe == '/bin/sh'" },
     ]);
     assert.deepEqual(partsInterest(policy.rules.flatMap((r) => r.kernel)).kinds["file.open"], { enabled: true });
+  });
+});
+
+describe("the rules' interest with what the user asked for besides", () => {
+  test("the user's kinds and prefixes are added; the processes they ignore stay ignored; disabled rules add nothing", () => {
+    const policy = compile([
+      { id: "a", on: "file.open", when: "file.path.startsWith('/etc/')" },
+      { id: "b", on: "net.connect", when: "true" },
+    ]);
+    const base: InterestSpec = {
+      kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { "/home/": "write" } } },
+      ignoreComms: ["backup"],
+      ignoreExes: [],
+    };
+    const spec = policyInterest(policy.rules, base);
+    assert.deepEqual(spec.kinds["file.open"], under({ "/etc/": "any", "/home/": "write" }));
+    // Absent from the user's spec: sent whole, as --interest alone would.
+    assert.equal(spec.kinds["file.unlink"], undefined);
+    assert.deepEqual(spec.ignoreComms, ["backup"]);
+    const off = policyInterest(policy.rules.map((r) => ({ ...r, enabled: r.id !== "b" })));
+    assert.deepEqual(off.kinds["net.connect"], { enabled: false });
   });
 });
 
