@@ -1,9 +1,9 @@
 import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
-import type { PolicyEngine, PolicyStatistics } from "./policy/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
+import { InterestInForce } from "./interest-in-force.js";
 import {
   DEFAULT_SOURCE_OPTIONS,
   type KernelBridge,
@@ -16,6 +16,7 @@ import {
 import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
 import type { EnforcementPath } from "./kernel/preflight.js";
 import type { AttachFailure, RingReport } from "./kernel/source.js";
+import type { PolicyEngine, PolicySet, PolicyStatistics } from "./policy/index.js";
 import type { Sink } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
 
@@ -26,6 +27,11 @@ export interface SensorOptions {
   source?: Partial<KernelSourceOptions>;
   /** What the kernel sends; DEFAULT_INTEREST when absent. */
   interest?: InterestSpec;
+  /**
+   * What the kernel sends, derived from the policies in force (with `policy`): used instead of
+   * `interest`, on start and again on every reload.
+   */
+  interestFrom?: (set: PolicySet) => InterestSpec;
   procRoot?: string;
   /** Tests every event against the policies in force; without it no alert is raised. */
   policy?: PolicyEngine;
@@ -53,6 +59,8 @@ export interface SensorStatistics {
   attachFailures: AttachFailure[];
   /** The policies in force and what each rule cost; absent when the sensor runs without. */
   policy?: PolicyStatistics;
+  /** What the kernel's filter maps hold now; absent before start. */
+  interest?: InterestSpec;
 }
 
 /**
@@ -69,6 +77,7 @@ export class Sensor {
   private readonly events: Record<string, number> = {};
   private startedAtMs = 0;
   private clockTimer: NodeJS.Timeout | undefined;
+  private interest: InterestInForce | undefined;
   report: PreflightReport | undefined;
 
   constructor(private readonly options: SensorOptions) {
@@ -93,7 +102,12 @@ export class Sensor {
     logger.info({ kernel: report.kernelRelease, enforcement: report.enforcement }, "preflight passed");
 
     // Attach before reading /proc so that a process starting meanwhile is caught by one or the other.
-    this.source.attach(this.options.interest ?? DEFAULT_INTEREST);
+    const { policy, interestFrom } = this.options;
+    const follows = policy && interestFrom;
+    const interest = follows ? interestFrom(policy.current) : (this.options.interest ?? DEFAULT_INTEREST);
+    this.source.attach(interest);
+    this.interest = new InterestInForce((spec) => this.source.setInterest(spec), interest, logger);
+    if (follows) this.interest.follow(policy, interestFrom);
     for (const f of this.source.attachFailures) {
       // A hook the kernel was built without (no module support, say) is a fact, not a fault.
       if (f.code === "ENOENT") logger.info(f, "hook absent from this kernel; its events cannot occur");
@@ -156,6 +170,7 @@ export class Sensor {
       enforcement: [...(this.report?.enforcement ?? [])],
       attachFailures: this.source.attachFailures.map((f) => ({ ...f })),
       ...(this.options.policy && { policy: this.options.policy.statistics() }),
+      ...(this.interest && { interest: this.interest.current }),
     };
   }
 

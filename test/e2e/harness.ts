@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
@@ -144,4 +144,25 @@ export function run(
     });
     child.once("exit", (code, signal) => resolve({ pid: child.pid ?? -1, code, signal }));
   });
+}
+
+/** Writes a policy file of one rule into `dir`, in enforce mode. */
+export function policyFile(dir: string, name: string, rule: Record<string, unknown>): void {
+  const policy = {
+    apiVersion: "vigil.dev/v1",
+    kind: "Policy",
+    metadata: { name },
+    spec: { mode: "enforce", rules: [rule] },
+  };
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(policy, null, 2));
+}
+
+/** Sends SIGHUP and resolves once the sensor logged that it put the policies in force again. */
+export async function reloadPolicies(s: RunningSensor, timeoutMs = 5000): Promise<boolean> {
+  const reloads = () => s.logs().filter((l) => l.msg === "policies in force" && l.reason !== "start").length;
+  const before = reloads();
+  s.proc.kill("SIGHUP");
+  const until = Date.now() + timeoutMs;
+  while (reloads() === before && Date.now() < until) await sleep(50);
+  return reloads() > before;
 }

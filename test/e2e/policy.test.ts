@@ -6,20 +6,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { query } from "../../src/cli/client.js";
 import type { SensorStatistics } from "../../src/sensor/sensor.js";
-import { progs, type RunningSensor, requireKernel, startSensor, type WireEvent } from "./harness.js";
-
-/** A policy file of one rule on file.open. */
-function policyFile(dir: string, name: string, rule: Record<string, unknown>): void {
-  const policy = {
-    apiVersion: "vigil.dev/v1",
-    kind: "Policy",
-    metadata: { name },
-    spec: { mode: "enforce", rules: [rule] },
-  };
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify(policy, null, 2));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  policyFile,
+  progs,
+  type RunningSensor,
+  reloadPolicies,
+  requireKernel,
+  startSensor,
+  type WireEvent,
+} from "./harness.js";
 
 describe("policies in the running sensor", () => {
   let sensor: RunningSensor | undefined;
@@ -106,12 +101,7 @@ describe("policies in the running sensor", () => {
       when: `file.error == 'ENOENT' && file.path.startsWith('${work}/files/')`,
       message: "{{file.path}}: {{file.error}}",
     });
-    const reloads = () => s.logs().filter((l) => l.msg === "policies in force" && l.reason !== "start").length;
-    const before = reloads();
-    s.proc.kill("SIGHUP");
-    const until = Date.now() + 5000;
-    while (reloads() === before && Date.now() < until) await sleep(50);
-    assert.ok(reloads() > before, "the sensor logged a reload");
+    assert.ok(await reloadPolicies(s), "the sensor logged a reload");
     const out = JSON.parse(execFileSync(exe, [join(work, "files")], { encoding: "utf8" })) as { pid: number };
     const missing = await s.waitFor(
       (e) =>

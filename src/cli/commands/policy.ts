@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
 import { formatPolicyError, policyJsonSchema, validatePolicyPaths } from "../../sensor/policy/index.js";
+import { registerExplain } from "./policy-explain.js";
 
 /**
  * Exit statuses of `vigil policy validate`:
@@ -19,7 +20,9 @@ class UsageError extends Error {
 }
 
 export function registerPolicy(program: Command): void {
-  const policy = program.command("policy").description("check policies, print their JSON Schema");
+  const policy = program
+    .command("policy")
+    .description("check policies, explain what the kernel tests of them, print their JSON Schema");
   policy
     .command("validate")
     .description("check policy files and directories as the sensor would load them; print every error")
@@ -41,6 +44,7 @@ export function registerPolicy(program: Command): void {
       }
       process.exitCode = report.errors.length === 0 ? VALIDATE_EXIT.valid : VALIDATE_EXIT.invalid;
     });
+  registerExplain(policy);
   policy
     .command("schema")
     .description("print the JSON Schema of a policy document")

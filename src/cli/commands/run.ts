@@ -1,9 +1,17 @@
 import { type Command, Option } from "commander";
 import { createLogger } from "../../log.js";
-import { MODES, type Mode, PolicyDirectory, PolicyEngine } from "../../sensor/policy/index.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
+import {
+  MODES,
+  type Mode,
+  PolicyDirectory,
+  PolicyEngine,
+  type PolicySet,
+  policyInterest,
+} from "../../sensor/policy/index.js";
+
 import { Sensor } from "../../sensor/sensor.js";
 import { JsonLinesSink } from "../../sensor/sinks/index.js";
 import { socketPath } from "../client.js";
@@ -26,9 +34,9 @@ export function registerRun(program: Command): void {
     .option("-o, --output <file>", "append events to FILE instead of stdout")
     .option(
       "--interest <file>",
-      "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes)",
+      "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes), or 'default'; with --policies, sent besides what the rules need",
     )
-    .option("--deliver-all", "send every event the kernel can see, unfiltered")
+    .option("--deliver-all", "send every event the kernel can see, unfiltered (with --policies too)")
     .option("--policies <dir>", "test events against the policies in DIR; reloads on change and on SIGHUP")
     .addOption(new Option("--mode <mode>", "run every policy in this mode, whatever its own").choices(MODES))
     .option(
@@ -41,6 +49,7 @@ export function registerRun(program: Command): void {
       let interest: InterestSpec = DEFAULT_INTEREST;
       try {
         if (opts.deliverAll) interest = DELIVER_ALL;
+        else if (opts.interest === "default") interest = DEFAULT_INTEREST;
         else if (opts.interest) interest = readInterest(opts.interest);
       } catch (err) {
         logger.error({ err }, (err as Error).message);
@@ -60,6 +69,9 @@ export function registerRun(program: Command): void {
           process.exitCode = 2;
           return;
         }
+        if (interest.ignoreComms.length + interest.ignoreExes.length > 0) {
+          logger.warn("the processes --interest ignores are dropped in the kernel: no rule sees their events");
+        }
       } else if (opts.mode) {
         logger.warn("--mode has no effect without --policies");
       }
@@ -69,6 +81,12 @@ export function registerRun(program: Command): void {
         logger,
         interest,
         ...(engine && { policy: engine }),
+        // With policies the kernel sends what their rules can match, and what --interest asks
+        // for besides; everything with --deliver-all.
+        ...(engine &&
+          !opts.deliverAll && {
+            interestFrom: (set: PolicySet) => policyInterest(set.rules, opts.interest ? interest : undefined),
+          }),
       });
       // The socket is claimed before the kernel is touched: a second sensor stops here.
       const control = new ControlServer(sensorTarget(sensor, clientVersion), {
@@ -104,7 +122,7 @@ export function registerRun(program: Command): void {
         policies?.close();
         try {
           await control.close();
-          const stats = await sensor.stop();
+          const { interest: _, ...stats } = await sensor.stop();
           logger.info({ ...stats, lostRecords: Number(stats.lostRecords) }, "sensor stopped");
         } catch (err) {
           logger.error({ err }, `sensor did not stop cleanly: ${(err as Error).message}`);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
+import type { InterestSpec } from "../../sensor/kernel/interest.js";
 import type { PolicyStatistics } from "../../sensor/policy/index.js";
 import type { SensorStatistics } from "../../sensor/sensor.js";
 import { query, socketPath } from "../client.js";
@@ -34,6 +35,15 @@ function fields(rows: [string, string][]): string {
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`.trimEnd()).join("\n")}\n`;
 }
 
+/** What the kernel's filter maps hold, in a line; --json has the whole spec. */
+function interestSummary(spec: InterestSpec): string {
+  const kinds = Object.values(spec.kinds);
+  const off = kinds.filter((k) => !k.enabled).length;
+  const prefixes = kinds.reduce((n, k) => n + (k.enabled ? Object.keys(k.paths ?? {}).length : 0), 0);
+  const ignored = spec.ignoreComms.length + spec.ignoreExes.length;
+  return `${off} kinds off, ${prefixes} path prefixes, ${ignored} ignored comms/exes`;
+}
+
 /** The statistics as tables for people. Numbers that crossed the socket may be number or bigint. */
 export function formatStatistics(s: SensorStatistics): string {
   const seconds = (us: number) => `${(us / 1e6).toFixed(2)} s`;
@@ -48,6 +58,7 @@ export function formatStatistics(s: SensorStatistics): string {
       ["agent cpu", `${seconds(s.agent.cpuUserUs)} user, ${seconds(s.agent.cpuSystemUs)} system`],
       ["agent rss", bytes(s.agent.rssBytes)],
       ["enforcement", s.enforcement.join(", ") || "none (audit only)"],
+      ...(s.interest ? [["kernel interest", interestSummary(s.interest)] as [string, string]] : []),
       [
         "not attached",
         s.attachFailures.length === 0 ? "none" : s.attachFailures.map((f) => `${f.program} (${f.error})`).join("; "),

@@ -134,18 +134,39 @@ function commKey(comm: string): Buffer {
 
 /** Makes a map hold exactly these entries: new ones first, then the stale ones go. */
 function replaceEntries(obj: BpfObject, map: string, entries: [Buffer, Buffer][]): void {
-  const wanted = new Set(entries.map(([k]) => k.toString("hex")));
   for (const [key, value] of entries) obj.mapUpdate(map, key, value);
+  deleteOthers(obj, map, entries);
+}
+
+/** Deletes every entry of a map whose key is not among `entries`, in the order `order` gives. */
+function deleteOthers(
+  obj: BpfObject,
+  map: string,
+  entries: [Buffer, Buffer][],
+  order?: (a: Buffer, b: Buffer) => number,
+): void {
+  const wanted = new Set(entries.map(([k]) => k.toString("hex")));
   const stale: Buffer[] = [];
   for (let key = obj.mapNextKey(map, null); key; key = obj.mapNextKey(map, key)) {
     if (!wanted.has(key.toString("hex"))) stale.push(key);
   }
+  if (order) stale.sort(order);
   for (const key of stale) obj.mapDelete(map, key);
 }
 
+/** Path keys by the length of their prefix. */
+const shorterFirst = (a: Buffer, b: Buffer) =>
+  a.readUInt32LE(PATH_KEY.fields.prefixlen.offset) - b.readUInt32LE(PATH_KEY.fields.prefixlen.offset);
+
 /**
- * Writes an interest spec into the kernel's filter maps. New entries go in before stale ones
- * go out, so an event wanted by both the old and the new spec is never dropped in between.
+ * Writes an interest spec into the kernel's filter maps so that an event wanted by both the old
+ * and the new spec is never dropped in between: at every step each path gets the old spec's
+ * verdict or the new one's. The new prefixes go in first, longest first, while the kinds still
+ * say what the old spec said: a path whose longest match is a new prefix then has every longer
+ * new prefix in already, so it gets the new verdict; any other path keeps the old one. Then
+ * each kind's configuration. The old spec's prefixes go last and shortest first: removed
+ * earlier, or a longer one before a shorter, a path under one would fall back to a prefix or a
+ * default that neither spec gives it.
  */
 export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: number): void {
   for (const kind of Object.keys(spec.kinds)) {
@@ -178,7 +199,8 @@ export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: nu
       paths.push([pathKey(op, prefix), u32(ACCESS[access])]);
     }
   }
-  replaceEntries(obj, "vg_paths", paths);
+  paths.sort(([a], [b]) => shorterFirst(b, a));
+  for (const [key, value] of paths) obj.mapUpdate("vg_paths", key, value);
 
   for (const [kind, op] of KERNEL_KINDS) {
     const interest = interestOf(kind);
@@ -193,6 +215,7 @@ export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: nu
     (spec.ignoreComms.length ? enums.vg_config_flags.VG_CFG_IGNORE_COMMS : 0) |
     (spec.ignoreExes.length ? enums.vg_config_flags.VG_CFG_IGNORE_EXES : 0);
   obj.mapUpdate("vg_config", u32(0), u32(sensorTgid, flags));
+  deleteOthers(obj, "vg_paths", paths, shorterFirst);
 }
 
 const ACCESS_NAMES = Object.keys(ACCESS);

@@ -24,6 +24,7 @@ import {
   type Severity,
 } from "./format.js";
 import { ruleOf, structureProblems } from "./issues.js";
+import { type KernelPart, kernelParts } from "./kernel-part.js";
 import { type Prefilter, prefilter } from "./prefilter.js";
 import { byPosition, type DocumentPath, type PolicyError, PolicySource } from "./source.js";
 import { checkTemplate, compileTemplate, type Render } from "./template.js";
@@ -51,6 +52,8 @@ export interface CompiledRule {
   bindings: ReadonlyMap<string, RuleBindings>;
   /** For each kind that has one, a test that is false when the rule cannot match. */
   prefilters: ReadonlyMap<string, Prefilter>;
+  /** What the kernel must send for the rule to see every event it can match (kernel-part.ts). */
+  kernel: readonly KernelPart[];
 }
 
 export interface CompiledPolicy {
@@ -260,6 +263,7 @@ class PolicyCompiler {
       message: compileTemplate(rule.message),
       bindings: new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)])),
       prefilters,
+      kernel: kernelParts(when.expr, kinds, this.listValues),
     };
   }
 

@@ -96,8 +96,17 @@ export interface PolicyEngineOptions {
 
 const wallClock = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 
+/** Told around each swap: what a set needs from the kernel must be there before it is in force. */
+export interface SwapListener {
+  /** The set about to be put in force; the current one is still in force. */
+  before?(next: PolicySet): void;
+  /** The set just put in force. */
+  after?(current: PolicySet): void;
+}
+
 export class PolicyEngine {
   private set = PolicySet.empty;
+  private readonly listeners: SwapListener[] = [];
   private index = new Map<string, IndexedRule[]>();
   private counters = new Map<string, Counters>();
   private alerts = 0;
@@ -115,6 +124,7 @@ export class PolicyEngine {
    * A rule that stays (same policy and id) keeps its counters.
    */
   swap(set: PolicySet): void {
+    for (const l of this.listeners) l.before?.(set);
     const index = new Map<string, IndexedRule[]>();
     const counters = new Map<string, Counters>();
     for (const policy of set.policies) {
@@ -145,6 +155,11 @@ export class PolicyEngine {
     this.counters = counters;
     this.reloads++;
     this.loadedAt = new Date();
+    for (const l of this.listeners) l.after?.(set);
+  }
+
+  onSwap(listener: SwapListener): void {
+    this.listeners.push(listener);
   }
 
   get current(): PolicySet {

@@ -23,9 +23,10 @@ interface Guard {
   exact: boolean;
 }
 
-type Constant = string | bigint | boolean | null;
+export type Constant = string | bigint | boolean | null;
 
-function constant(e: Expr | undefined): Constant | undefined {
+/** The value of a constant node (string, int, bool or null); undefined for anything else. */
+export function constant(e: Expr | undefined): Constant | undefined {
   if (e?.exprKind.case !== "constExpr") return undefined;
   const c = e.exprKind.value.constantKind;
   if (c.case === "nullValue") return null;
@@ -33,7 +34,7 @@ function constant(e: Expr | undefined): Constant | undefined {
 }
 
 /** `a.b.c` of a select chain from a name; undefined for anything else. */
-function pathOf(e: Expr | undefined): string[] | undefined {
+export function pathOf(e: Expr | undefined): string[] | undefined {
   if (!e) return undefined;
   if (e.exprKind.case === "identExpr") return [e.exprKind.value.name];
   if (e.exprKind.case !== "selectExpr" || e.exprKind.value.testOnly) return undefined;
