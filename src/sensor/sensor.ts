@@ -1,7 +1,6 @@
 import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
-import type { PolicyEngine, PolicyStatistics } from "./policy/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
 import {
@@ -16,6 +15,7 @@ import {
 import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
 import type { EnforcementPath } from "./kernel/preflight.js";
 import type { AttachFailure, RingReport } from "./kernel/source.js";
+import type { PolicyEngine, PolicyStatistics } from "./policy/index.js";
 import type { Sink } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
 

@@ -1,9 +1,9 @@
 import { type Command, Option } from "commander";
 import { createLogger } from "../../log.js";
-import { MODES, type Mode, PolicyDirectory, PolicyEngine } from "../../sensor/policy/index.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
+import { MODES, type Mode, PolicyDirectory, PolicyEngine } from "../../sensor/policy/index.js";
 import { Sensor } from "../../sensor/sensor.js";
 import { JsonLinesSink } from "../../sensor/sinks/index.js";
 import { socketPath } from "../client.js";
