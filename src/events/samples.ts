@@ -96,10 +96,16 @@ export function sampleEvent<K extends EventKind>(kind: K, parts?: DeepPartial<Ev
  */
 export function completeEvent<K extends EventKind>(kind: K, parts: unknown): z.ZodSafeParseResult<EventOf<K>> {
   const schema = eventSchemaOf(kind);
-  return schema.safeParse(merge(defaultOf(schema), toBigints(schema, parts))) as z.ZodSafeParseResult<EventOf<K>>;
+  return schema.safeParse(merge(defaultOf(schema), toBigints(schema, parts)), {
+    reportInput: true,
+  }) as z.ZodSafeParseResult<EventOf<K>>;
 }
 
-function toBigints(schema: z.ZodType, value: unknown): unknown {
+/**
+ * `value` with its integers made bigint where `schema` has bigint: exact JSON (json.ts) gives
+ * bigint only to integers a double cannot hold, and hand-written events give none.
+ */
+export function toBigints(schema: z.ZodType, value: unknown): unknown {
   const def = schema._zod.def as unknown as Def;
   switch (def.type) {
     case "nullable":
