@@ -63,14 +63,15 @@ describe("a sequence rule in the running sensor", () => {
       "alert of connect-then-shell",
     );
     const [connect, exec] = alert.events as WireEvent[];
-    assert.equal(connect?.kind, "net.connect");
-    assert.deepEqual((connect?.net as { remote: unknown }).remote, { address, port: 4444 });
-    assert.equal(exec?.kind, "process.exec");
-    assert.equal(exec?.process.pid, real.child);
-    assert.equal((exec?.process.ancestry as { pid: number }[])[0]?.pid, real.pid);
+    assert.ok(connect && exec);
+    assert.equal(connect.kind, "net.connect");
+    assert.deepEqual((connect.net as { remote: unknown }).remote, { address, port: 4444 });
+    assert.equal(exec.kind, "process.exec");
+    assert.equal(exec.process.pid, real.child);
+    assert.equal((exec.process.ancestry as { pid: number }[])[0]?.pid, real.pid);
     assert.equal(
       alert.message,
-      `${exec?.process.exe} started in a process tree that connected out (pid ${real.child}, parent ${real.pid})`,
+      `${exec.process.exe} started in a process tree that connected out (pid ${real.child}, parent ${real.pid})`,
     );
     // The look-alikes' shells were delivered before the real one's; none of them raised an alert.
     const pids = new Set([loopback.pid, shellFirst.pid]);
