@@ -5,9 +5,9 @@ import type { InterestSpec, KindInterest } from "../../sensor/kernel/interest.js
 import { ALWAYS_SENT } from "../../sensor/kernel/interest-union.js";
 import {
   type CompiledPolicy,
-  compilePolicyPaths,
   formatPolicyError,
   type KernelPart,
+  loadPolicyPaths,
   policyInterest,
 } from "../../sensor/policy/index.js";
 import { table } from "../table.js";
@@ -28,7 +28,7 @@ export function registerExplain(policy: Command): void {
     .option("--json", "print as JSON")
     .action((rule: string | undefined, opts: { policies: string; json?: boolean }) => {
       if (!existsSync(opts.policies)) throw new UsageError(`no such file or directory: ${opts.policies}`);
-      const loaded = compilePolicyPaths([opts.policies]);
+      const loaded = loadPolicyPaths([opts.policies]);
       // Bad files are left out, as the sensor would; their errors go to stderr.
       for (const e of loaded.errors) process.stderr.write(`${formatPolicyError(e)}\n`);
       if (loaded.policies.length === 0) throw new UsageError(`no policy loaded from ${opts.policies}`);

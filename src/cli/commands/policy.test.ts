@@ -4,9 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fromJson, toJson } from "../../events/json.js";
+import { sampleEvent } from "../../events/samples.js";
 import { installRoot } from "../../paths.js";
 import { policyJsonSchema } from "../../sensor/policy/index.js";
-import { VALIDATE_EXIT } from "./policy.js";
+import { TEST_EXIT, VALIDATE_EXIT } from "./policy.js";
 
 const vigil = join(installRoot, "bin/vigil");
 
@@ -75,6 +77,67 @@ describe("vigil policy validate", () => {
     const empty = join(dir, "empty");
     mkdirSync(empty);
     assert.equal(run("validate", empty).status, VALIDATE_EXIT.nothing);
+  });
+});
+
+describe("vigil policy test", () => {
+  const withExamples = (match: unknown[]) => ({
+    ...good,
+    metadata: { name: "examples" },
+    spec: { rules: [{ ...good.spec.rules[0], examples: { match, ignore: [{ process: { exe: "/usr/bin/ls" } }] } }] },
+  });
+
+  test("examples: all pass, exit 0; a failing one is named with what was expected, exit 1", () => {
+    const file = join(dir, "examples.json");
+    writeFileSync(file, JSON.stringify(withExamples([{ process: { exe: "/tmp/x" } }])));
+    const ok = run("test", file);
+    assert.equal(ok.stdout, "examples: 1 rule, 2 examples, all passed\n");
+    assert.equal(ok.status, TEST_EXIT.ran);
+    writeFileSync(file, JSON.stringify(withExamples([{ process: { exe: "/var/tmp/x" } }])));
+    const failed = run("test", file);
+    assert.equal(
+      failed.stdout,
+      `${file} tmp-exec examples.match[0]: expected an alert, got none\nexamples: 1 rule, 2 examples, 1 failed\n`,
+    );
+    assert.equal(failed.status, TEST_EXIT.failed);
+  });
+
+  test("--events: bad lines reported by number and skipped; the rules that fired, with their lines", () => {
+    const file = join(dir, "tmp-exec.json");
+    writeFileSync(file, JSON.stringify(good));
+    const events = join(dir, "events.jsonl");
+    const exec = (exe: string) =>
+      toJson(sampleEvent("process.exec", { time: 1_764_000_000_000_000_000n, process: { exe } }));
+    writeFileSync(events, [exec("/usr/bin/ls"), "garbage", exec("/tmp/x"), ""].join("\n"));
+    const out = run("test", file, "--events", events);
+    assert.equal(out.status, TEST_EXIT.ran);
+    assert.equal(out.stderr, `${events}:2: not JSON: Unexpected token 'g', "garbage" is not valid JSON (skipped)\n`);
+    const lines = out.stdout.split("\n");
+    assert.equal(lines[0], "examples: 0 rules, 0 examples, all passed");
+    assert.equal(lines[1], `${events}: 2 events, 1 bad line skipped`);
+    assert.match(lines[2] ?? "", /^RULE\s+POLICY\s+TESTED\s+MATCHED\s+ERRORS\s+LINES$/);
+    assert.match(lines[3] ?? "", /^tmp-exec\s+good\s+2\s+1\s+0\s+3$/);
+    const json = fromJson(run("test", "--json", file, "--events", events).stdout) as {
+      events: { events: number; bad: { line: number }[]; rules: { rule: string; matches: number[][] }[] };
+    };
+    assert.equal(json.events.events, 2);
+    assert.deepEqual(
+      json.events.bad.map((b) => b.line),
+      [2],
+    );
+    assert.deepEqual(json.events.rules[0]?.matches, [[3]]);
+  });
+
+  test("bad usage, a missing events file or a policy with errors: exit 2", () => {
+    assert.equal(run("test", join(dir, "missing")).status, TEST_EXIT.usage);
+    const file = join(dir, "tmp-exec.json");
+    writeFileSync(file, JSON.stringify(good));
+    assert.equal(run("test", file, "--events", join(dir, "none.jsonl")).status, TEST_EXIT.usage);
+    const bad = join(dir, "bad-policy.json");
+    writeFileSync(bad, JSON.stringify({ ...good, spec: { rules: [{ id: "x", on: "file.open" }] } }));
+    const out = run("test", bad);
+    assert.equal(out.status, TEST_EXIT.usage);
+    assert.match(out.stderr, /x: missing required field 'when'\n/);
   });
 });
 

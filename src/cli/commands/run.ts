@@ -19,6 +19,7 @@ import { clientVersion } from "./version.js";
 
 interface RunOptions {
   output?: string;
+  record?: string;
   logLevel: string;
   interest?: string;
   deliverAll?: boolean;
@@ -31,7 +32,11 @@ export function registerRun(program: Command): void {
   program
     .command("run")
     .description("start the sensor: watch the host and stream events as JSON lines")
-    .option("-o, --output <file>", "append events to FILE instead of stdout")
+    .option("-o, --output <file>", "append events and alerts to FILE instead of stdout")
+    .option(
+      "--record <file>",
+      "also append every event, without alerts, to FILE: a recording for `vigil policy test --events`",
+    )
     .option(
       "--interest <file>",
       "what the kernel sends: a JSON interest spec (kinds, path prefixes, ignored comms/exes), or 'default'; with --policies, sent besides what the rules need",
@@ -77,7 +82,10 @@ export function registerRun(program: Command): void {
       }
       const sensor = new Sensor({
         bridge: kernelBridge(),
-        sinks: [new JsonLinesSink(opts.output)],
+        sinks: [
+          new JsonLinesSink(opts.output),
+          ...(opts.record ? [new JsonLinesSink(opts.record, { alerts: false })] : []),
+        ],
         logger,
         interest,
         ...(engine && { policy: engine }),

@@ -47,6 +47,7 @@ test("rules are listed costliest first, with what each matched, and files not in
     alerts: 5,
     reloads: 1,
     loadedAt: "2026-11-24T20:00:00.000Z",
+    sequences: { partial: 3, limits: { perRule: 1024, total: 16384 }, expired: 7, evicted: 2 },
     files: [
       { file: "/etc/vigil/policies/a.json", policy: "a", status: "loaded", errors: 0 },
       { file: "/etc/vigil/policies/b.json", policy: "b", status: "stale", errors: 2 },
@@ -90,6 +91,19 @@ test("rules are listed costliest first, with what each matched, and files not in
         errors: 0,
         timeNs: 0,
       },
+      {
+        policy: "a",
+        rule: "connect-then-shell",
+        kinds: ["net.connect", "process.exec"],
+        action: "alert",
+        enabled: true,
+        tested: 10,
+        matched: 1,
+        exempted: 0,
+        errors: 0,
+        timeNs: 0,
+        sequence: { partial: 3, expired: 7, evicted: 2 },
+      },
     ],
   });
   const lines = text.split("\n");
@@ -99,8 +113,13 @@ test("rules are listed costliest first, with what each matched, and files not in
   );
   assert.equal(lines[1], "  /etc/vigil/policies/b.json: 2 errors; its last good version stays in force");
   assert.equal(lines[2], "  /etc/vigil/policies/c.json: rejected, 1 errors");
-  assert.match(lines[4] ?? "", /^RULE\s+POLICY\s+TESTED\s+MATCHED\s+EXEMPTED\s+ERRORS\s+TIME\s+PER TEST\s+LAST ERROR$/);
-  assert.match(lines[5] ?? "", /^costly\s+b\s+100\s+0\s+0\s+3\s+2\.0 ms\s+20000 ns\s+no such key: x$/);
-  assert.match(lines[6] ?? "", /^cheap\s+a\s+1000\s+5\s+1\s+0\s+0\.1 ms\s+50 ns$/);
-  assert.match(lines[7] ?? "", /^off\s+b\s+disabled\s+0\s+0\s+0\s+0\.0 ms\s+-$/);
+  assert.equal(lines[3], "sequences: 3 partial matches held (at most 1024 a rule, 16384 in all), 7 expired, 2 evicted");
+  assert.match(
+    lines[5] ?? "",
+    /^RULE\s+POLICY\s+TESTED\s+MATCHED\s+EXEMPTED\s+ERRORS\s+TIME\s+PER TEST\s+HELD\/EXPIRED\/EVICTED\s+LAST ERROR$/,
+  );
+  assert.match(lines[6] ?? "", /^costly\s+b\s+100\s+0\s+0\s+3\s+2\.0 ms\s+20000 ns\s+-\s+no such key: x$/);
+  assert.match(lines[7] ?? "", /^cheap\s+a\s+1000\s+5\s+1\s+0\s+0\.1 ms\s+50 ns\s+-$/);
+  assert.match(lines[8] ?? "", /^connect-then-shell\s+a\s+10\s+1\s+0\s+0\s+0\.0 ms\s+-\s+3\/7\/2$/);
+  assert.match(lines[9] ?? "", /^off\s+b\s+disabled\s+0\s+0\s+0\s+0\.0 ms\s+-\s+-$/);
 });

@@ -97,7 +97,10 @@ export function formatStatistics(s: SensorStatistics): string {
   return out.join("\n");
 }
 
-/** The policies in force and each rule's cost, the costliest first. */
+/**
+ * The policies in force and each rule's cost, the costliest first; for sequence rules, their
+ * partial matches held now, and those dropped because their window passed or to make room.
+ */
 export function formatPolicies(p: PolicyStatistics): string {
   const troubled = p.files.filter((f) => f.status !== "loaded");
   const lines = [
@@ -108,8 +111,14 @@ export function formatPolicies(p: PolicyStatistics): string {
         ? `  ${f.file}: ${f.errors} errors; its last good version stays in force`
         : `  ${f.file}: rejected, ${f.errors} errors`,
     ),
-    "",
   ];
+  const { sequences: q } = p;
+  if (p.perRule.some((r) => r.sequence)) {
+    lines.push(
+      `sequences: ${q.partial} partial matches held (at most ${q.limits.perRule} a rule, ${q.limits.total} in all), ${q.expired} expired, ${q.evicted} evicted`,
+    );
+  }
+  lines.push("");
   const rows = [...p.perRule]
     .sort((a, b) => b.timeNs - a.timeNs || b.tested - a.tested)
     .map((r) => [
@@ -121,13 +130,25 @@ export function formatPolicies(p: PolicyStatistics): string {
       String(r.errors),
       `${(r.timeNs / 1e6).toFixed(1)} ms`,
       r.tested > 0 && r.timeNs > 0 ? `${Math.round(r.timeNs / r.tested)} ns` : "-",
+      r.sequence ? `${r.sequence.partial}/${r.sequence.expired}/${r.sequence.evicted}` : "-",
       r.lastError ?? "",
     ]);
   return (
     `${lines.join("\n")}\n` +
     table(
-      ["RULE", "POLICY", "TESTED", "MATCHED", "EXEMPTED", "ERRORS", "TIME", "PER TEST", "LAST ERROR"],
-      rows.length > 0 ? rows : [["(no rules)", "", "", "", "", "", "", "", ""]],
+      [
+        "RULE",
+        "POLICY",
+        "TESTED",
+        "MATCHED",
+        "EXEMPTED",
+        "ERRORS",
+        "TIME",
+        "PER TEST",
+        "HELD/EXPIRED/EVICTED",
+        "LAST ERROR",
+      ],
+      rows.length > 0 ? rows : [["(no rules)", "", "", "", "", "", "", "", "", ""]],
     )
   );
 }

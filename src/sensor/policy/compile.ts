@@ -2,6 +2,8 @@ import { type CelMap, type CelResult, celEnv, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { RE2JS } from "@bufbuild/re2";
+import { completeEvent, eventSchemaOf, unknownFields } from "../../events/samples.js";
+import type { EventKind, VigilEvent } from "../../events/schema.js";
 import { listValue, type RuleBindings, ruleBindings } from "./bindings.js";
 import { checkExpression, functionTable } from "./check.js";
 import {
@@ -13,17 +15,22 @@ import {
   parseText,
   splice,
 } from "./expression.js";
-import { DYN, EVENT_TYPES, isEventKind, typeName, type ValueType } from "./fields.js";
+import { DYN, didYouMean, EVENT_TYPES, isEventKind, typeName, type ValueType } from "./fields.js";
 import {
   type Action,
   API_VERSION,
+  durationNs,
+  MAX_WINDOW,
   type Mode,
   type PolicyDocument,
   PolicySchema,
+  type RuleDocument,
   RuleSchema,
+  type SequenceDocument,
+  type SequenceKey,
   type Severity,
 } from "./format.js";
-import { ruleOf, structureProblems } from "./issues.js";
+import { pathText, ruleOf, structureProblems } from "./issues.js";
 import { type KernelPart, kernelParts } from "./kernel-part.js";
 import { type Prefilter, prefilter } from "./prefilter.js";
 import { byPosition, type DocumentPath, type PolicyError, PolicySource } from "./source.js";
@@ -37,23 +44,45 @@ export interface CompiledException {
   when: Program;
 }
 
-export interface CompiledRule {
+/** A condition on events of some kinds, ready for each of them. */
+export interface CompiledCondition {
+  kinds: readonly string[];
+  when: Program;
+  /** The variables of the condition for events of each of its kinds. */
+  bindings: ReadonlyMap<string, RuleBindings>;
+  /** For each kind that has one, a test that is false when the condition cannot hold. */
+  prefilters: ReadonlyMap<string, Prefilter>;
+  /**
+   * What the kernel must send for the condition to see every event it can match
+   * (kernel-part.ts); a sequence rule's are its steps'.
+   */
+  kernel: readonly KernelPart[];
+}
+
+export interface CompiledSequence {
+  /** Nanoseconds from the first step's event to the last's. */
+  within: bigint;
+  by: SequenceKey;
+  steps: readonly CompiledCondition[];
+}
+
+export interface CompiledRule extends CompiledCondition {
   policy: string;
   id: string;
-  kinds: readonly string[];
   action: Action;
   severity: Severity;
   tags: readonly string[];
   enabled: boolean;
-  when: Program;
   exceptions: readonly CompiledException[];
+  /** Rendered from the event that completed the match. */
   message: Render;
-  /** The variables of this rule for events of each of its kinds. */
-  bindings: ReadonlyMap<string, RuleBindings>;
-  /** For each kind that has one, a test that is false when the rule cannot match. */
-  prefilters: ReadonlyMap<string, Prefilter>;
-  /** What the kernel must send for the rule to see every event it can match (kernel-part.ts). */
-  kernel: readonly KernelPart[];
+  /**
+   * Set for a sequence rule. Its conditions are its steps': the rule's own `when` is then
+   * true, and its `kinds` and `bindings` are those of all its steps (for its exceptions).
+   */
+  sequence?: CompiledSequence;
+  /** Events that must raise an alert and look-alikes that must not: one list per example, in order. */
+  examples?: { match: VigilEvent[][]; ignore: VigilEvent[][] };
 }
 
 export interface CompiledPolicy {
@@ -76,6 +105,11 @@ function matcher(pattern: string): RE2JS {
   }
   return m;
 }
+
+const kindsOf = (on: string | readonly string[]): string[] => [...new Set(typeof on === "string" ? [on] : on)];
+
+/** The condition of a sequence rule as a whole: its steps hold the real ones. */
+const always: Program = () => true;
 
 /** The CEL environment of every policy: the standard library and the strings extension. */
 const environment = celEnv({ funcs: strings, re2: { compile: matcher } });
@@ -144,11 +178,14 @@ function soundParts(data: unknown): { doc: PolicyDocument; indexes: number[] } |
       // optional fields that are wrong (they are reported already).
       const salvaged: Record<string, unknown> = { ...(rule as Record<string, unknown>) };
       const on = salvaged.on;
-      salvaged.on = (Array.isArray(on) ? on : [on]).filter((k) => typeof k === "string" && isEventKind(k));
+      if (on !== undefined) {
+        salvaged.on = (Array.isArray(on) ? on : [on]).filter((k) => typeof k === "string" && isEventKind(k));
+      }
       for (const issue of parsed.error.issues) {
         const keys = issue.code === "unrecognized_keys" ? issue.keys : [String(issue.path[0])];
         for (const key of keys) if (key !== "id" && key !== "on" && key !== "when") delete salvaged[key];
       }
+      // A sequence with a fault is left out whole (its fault is reported), and its rule with it.
       parsed = RuleSchema.safeParse(salvaged);
     }
     if (parsed.success) {
@@ -215,15 +252,20 @@ class PolicyCompiler {
     };
   }
 
-  private compileRule(rule: PolicyDocument["spec"]["rules"][number], path: DocumentPath): CompiledRule | undefined {
-    const kinds = [...new Set(typeof rule.on === "string" ? [rule.on] : rule.on)];
+  private compileRule(rule: RuleDocument, path: DocumentPath): CompiledRule | undefined {
     const before = this.errors.length;
-    const when = this.condition({ label: "when", path: [...path, "when"], text: rule.when }, kinds, rule.id);
-    const prefilters = new Map<string, Prefilter>();
-    for (const kind of kinds) {
-      const test = when && prefilter(when.expr, kind, this.listValues);
-      if (test) prefilters.set(kind, test);
+    let sequence: CompiledSequence | undefined;
+    let single: CompiledCondition | undefined;
+    if (rule.sequence) sequence = this.compileSequence(rule.sequence, [...path, "sequence"], rule.id);
+    else if (rule.on !== undefined && rule.when !== undefined) {
+      single = this.compileCondition(
+        kindsOf(rule.on),
+        { label: "when", path: [...path, "when"], text: rule.when },
+        rule.id,
+      );
     }
+    const steps = sequence?.steps ?? [];
+    const kinds = single?.kinds ?? [...new Set(steps.flatMap((s) => s.kinds))];
     const exceptions: CompiledException[] = [];
     const names = new Set<string>();
     rule.exceptions.forEach((exception, i) => {
@@ -241,7 +283,10 @@ class PolicyCompiler {
       );
       if (program) exceptions.push({ name: exception.name, when: program.program });
     });
-    this.perKind(kinds, (kind) => checkTemplate(rule.message, kind)).forEach((p) => {
+    // The message is rendered from the event that completes the match.
+    const lastStep = rule.sequence?.steps[rule.sequence.steps.length - 1];
+    const last = single?.kinds ?? (lastStep ? kindsOf(lastStep.on) : []);
+    this.perKind(last, (kind) => checkTemplate(rule.message, kind)).forEach((p) => {
       this.errors.push(
         this.source.error([...path, "message"], `message (offset ${p.offset}): ${p.message}`, {
           rule: rule.id,
@@ -249,22 +294,130 @@ class PolicyCompiler {
         }),
       );
     });
-    if (!when || this.errors.length > before) return undefined;
+    const examples = rule.examples && this.compileExamples(rule, [...path, "examples"]);
+    if ((!single && !sequence) || this.errors.length > before) return undefined;
     return {
       policy: this.doc.metadata.name,
       id: rule.id,
-      kinds,
       action: rule.action,
       severity: rule.severity,
       tags: rule.tags,
       enabled: rule.enabled,
-      when: when.program,
+      ...(single ?? {
+        kinds,
+        when: always,
+        bindings: new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)])),
+        prefilters: new Map(),
+        kernel: steps.flatMap((step) => step.kernel),
+      }),
       exceptions,
       message: compileTemplate(rule.message),
-      bindings: new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)])),
-      prefilters,
-      kernel: kernelParts(when.expr, kinds, this.listValues),
+      ...(sequence && { sequence }),
+      ...(examples && { examples }),
     };
+  }
+
+  /** A condition with its bindings and prefilters for each of its kinds. */
+  private compileCondition(kinds: string[], text: ExpressionText, rule: string): CompiledCondition | undefined {
+    const when = this.condition(text, kinds, rule);
+    if (!when) return undefined;
+    const prefilters = new Map<string, Prefilter>();
+    for (const kind of kinds) {
+      const test = prefilter(when.expr, kind, this.listValues);
+      if (test) prefilters.set(kind, test);
+    }
+    const bindings = new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)]));
+    const kernel = kernelParts(when.expr, kinds, this.listValues, text.label);
+    return { kinds, when: when.program, bindings, prefilters, kernel };
+  }
+
+  private compileSequence(doc: SequenceDocument, path: DocumentPath, rule: string): CompiledSequence | undefined {
+    const within = durationNs(doc.within);
+    if (within > durationNs(MAX_WINDOW)) {
+      this.errors.push(
+        this.source.error(
+          [...path, "within"],
+          `sequence.within: ${doc.within} is longer than the longest window, ${MAX_WINDOW}`,
+          {
+            rule,
+          },
+        ),
+      );
+    }
+    const steps = doc.steps.map((step, i) =>
+      this.compileCondition(
+        kindsOf(step.on),
+        { label: `sequence.steps[${i}].when`, path: [...path, "steps", i, "when"], text: step.when },
+        rule,
+      ),
+    );
+    if (!steps.every((s) => s !== undefined)) return undefined;
+    return { within, by: doc.by, steps };
+  }
+
+  /**
+   * Each example's events, completed from sample defaults and checked against their kind's
+   * schema. An event's kind may be left out where only one is possible: the rule's, or the
+   * kind of the step at the event's place in a sequence.
+   */
+  private compileExamples(rule: RuleDocument, path: DocumentPath) {
+    const steps = rule.sequence?.steps.map((s) => kindsOf(s.on)) ?? [];
+    const own = rule.on !== undefined ? kindsOf(rule.on) : [];
+    const out = { match: [] as VigilEvent[][], ignore: [] as VigilEvent[][] };
+    for (const set of ["match", "ignore"] as const) {
+      rule.examples?.[set].forEach((example, i) => {
+        const at = [...path, set, i];
+        const isList = Array.isArray(example);
+        if (isList !== (rule.sequence !== undefined)) {
+          const message = rule.sequence
+            ? "an example of a sequence rule is a list of events, in order"
+            : "an example of a rule on single events is one event, not a list";
+          this.errors.push(this.source.error(at, `examples.${set}[${i}]: ${message}`, { rule: rule.id }));
+          return;
+        }
+        const parts = isList ? example : [example];
+        const events: VigilEvent[] = [];
+        parts.forEach((part, j) => {
+          const where = isList ? [...at, j] : at;
+          const choices = isList ? (steps[j] ?? []) : own;
+          const kind = part.kind ?? (choices.length === 1 ? choices[0] : undefined);
+          if (kind === undefined) {
+            const why = isList && j >= steps.length ? "the sequence has no step here" : "the rule is on several kinds";
+            this.errors.push(
+              this.source.error(where, `${pathText(where.slice(3))}: give its 'kind': ${why}`, { rule: rule.id }),
+            );
+            return;
+          }
+          this.exampleEvent(String(kind), part, where, rule.id, events);
+        });
+        out[set].push(events);
+      });
+    }
+    return out;
+  }
+
+  /** One event of an example, completed, or its problems reported at their places. */
+  private exampleEvent(kind: string, part: Record<string, unknown>, at: DocumentPath, rule: string, out: VigilEvent[]) {
+    const error = (path: DocumentPath, message: string, key?: boolean) =>
+      this.errors.push(this.source.error(path, message, { rule, key }));
+    if (!isEventKind(kind)) {
+      const where = [...at, "kind"];
+      error(where, `${pathText(where.slice(3))}: unknown event kind '${kind}'${didYouMean(kind, EVENT_TYPES.keys())}`);
+      return;
+    }
+    const unknown = unknownFields(kind as EventKind, part);
+    for (const u of unknown) {
+      const where = [...at, ...u.path];
+      error(where, `unknown field '${pathText(where.slice(3))}'${didYouMean(String(u.path.at(-1)), u.known)}`, true);
+    }
+    if (unknown.length > 0) return;
+    const completed = completeEvent(kind as EventKind, part);
+    if (completed.success) out.push(completed.data);
+    else {
+      for (const p of structureProblems(eventSchemaOf(kind as EventKind), completed.error.issues, at)) {
+        error(p.path, p.message, p.key);
+      }
+    }
   }
 
   private parse(text: ExpressionText, rule?: string): ParsedText | undefined {

@@ -72,18 +72,18 @@ export interface ValidationReport {
 
 /** Validates files and directories of policies together, as one sensor would load them. */
 export function validatePolicyPaths(paths: readonly string[]): ValidationReport {
-  const { files, errors } = compilePolicyPaths(paths);
+  const { files, errors } = loadPolicyPaths(paths);
   return { files, errors };
 }
 
-/** Compiles files and directories of policies as one sensor would load them; a bad file is left out. */
-export function compilePolicyPaths(paths: readonly string[]): ValidationReport & { policies: CompiledPolicy[] } {
+/** Compiles files and directories of policies together: the policies that compiled, and every error. */
+export function loadPolicyPaths(paths: readonly string[]): ValidationReport & { policies: CompiledPolicy[] } {
   const files = paths.flatMap(policyFiles).map(readPolicyFile);
   const results = compileFiles(files);
   return {
     files: files.length,
-    errors: results.flatMap((r) => r.errors).sort(byPosition),
     policies: results.flatMap((r) => (r.policy ? [r.policy] : [])),
+    errors: results.flatMap((r) => r.errors).sort(byPosition),
   };
 }
 

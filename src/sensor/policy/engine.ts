@@ -2,9 +2,10 @@ import { isCelError } from "@bufbuild/cel";
 import type { Alert, Outcome } from "../../events/alert.js";
 import type { VigilEvent } from "../../events/schema.js";
 import type { RuleBindings } from "./bindings.js";
-import type { CompiledPolicy, CompiledRule } from "./compile.js";
+import type { CompiledException, CompiledPolicy, CompiledRule, CompiledSequence, Program } from "./compile.js";
 import type { Action, Mode } from "./format.js";
 import type { Prefilter } from "./prefilter.js";
+import { SEQUENCE_LIMITS, type SequenceBudget, type SequenceLimits, SequenceMatcher } from "./sequence.js";
 
 /**
  * The policy stage: each event is tested against the rules on its kind, and a rule that
@@ -51,6 +52,8 @@ export interface RuleStatistics {
   /** Time spent testing, estimated from every 64th test. */
   timeNs: number;
   lastError?: string;
+  /** A sequence rule's partial matches: held now, dropped when their window passed, evicted for room. */
+  sequence?: { partial: number; expired: number; evicted: number };
 }
 
 export interface PolicyStatistics {
@@ -64,6 +67,8 @@ export interface PolicyStatistics {
   /** When the set in force was put in force, ISO 8601. */
   loadedAt: string;
   files: PolicyFileStatus[];
+  /** Partial matches of all sequence rules, against their limits; what was dropped, in all. */
+  sequences: { partial: number; limits: SequenceLimits; expired: number; evicted: number };
   perRule: RuleStatistics[];
 }
 
@@ -75,6 +80,8 @@ interface Counters {
   sampledNs: number;
   samples: number;
   lastError?: string;
+  expired: number;
+  evicted: number;
 }
 
 /** A rule as the index holds it for one kind. */
@@ -84,6 +91,8 @@ interface IndexedRule {
   prefilter: Prefilter | undefined;
   counters: Counters;
   outcome: Outcome;
+  /** Set for a sequence rule: its partial matches. */
+  sequence?: SequenceMatcher;
 }
 
 // Reading a clock costs about 60 ns here, as much as a third of a simple rule: time one test in 64.
@@ -92,6 +101,8 @@ const SAMPLE_MASK = 63;
 export interface PolicyEngineOptions {
   /** Nanoseconds since the epoch, for alert times. */
   clock?: () => bigint;
+  /** Bounds of the state sequence rules hold; SEQUENCE_LIMITS unless given. */
+  sequenceLimits?: SequenceLimits;
 }
 
 const wallClock = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
@@ -113,20 +124,27 @@ export class PolicyEngine {
   private reloads = -1;
   private loadedAt = new Date();
   private readonly clock: () => bigint;
+  private budget: SequenceBudget;
+  private matchers = new Map<CompiledSequence, SequenceMatcher>();
+  /** The time of the latest event tested, for dropping expired partial matches in statistics(). */
+  private lastTime = 0n;
 
   constructor(options: PolicyEngineOptions = {}) {
     this.clock = options.clock ?? wallClock;
+    this.budget = { limits: { ...(options.sequenceLimits ?? SEQUENCE_LIMITS) }, held: 0 };
   }
 
   /**
    * Puts a new set in force. An event is tested against one set from its first rule to its
    * last: evaluate() reads the index once per event, and a swap replaces the index whole.
-   * A rule that stays (same policy and id) keeps its counters.
+   * A rule that stays (same policy and id) keeps its counters; a sequence rule keeps its partial
+   * matches only when it was not recompiled (a stale file's last good version).
    */
   swap(set: PolicySet): void {
     for (const l of this.listeners) l.before?.(set);
     const index = new Map<string, IndexedRule[]>();
     const counters = new Map<string, Counters>();
+    const matchers = new Map<CompiledSequence, SequenceMatcher>();
     for (const policy of set.policies) {
       for (const rule of policy.rules) {
         const key = `${rule.policy}\0${rule.id}`;
@@ -137,19 +155,28 @@ export class PolicyEngine {
           errors: 0,
           sampledNs: 0,
           samples: 0,
+          expired: 0,
+          evicted: 0,
         };
         counters.set(key, kept);
         if (!rule.enabled) continue;
         const outcome = outcomeOf(rule.action);
+        let sequence: SequenceMatcher | undefined;
+        if (rule.sequence) {
+          sequence = this.matchers.get(rule.sequence) ?? new SequenceMatcher(rule.sequence, this.budget, kept);
+          matchers.set(rule.sequence, sequence);
+        }
         for (const kind of rule.kinds) {
           const bindings = rule.bindings.get(kind);
           if (!bindings) continue;
           const list = index.get(kind) ?? [];
-          list.push({ rule, bindings, prefilter: rule.prefilters.get(kind), counters: kept, outcome });
+          list.push({ rule, bindings, prefilter: rule.prefilters.get(kind), counters: kept, outcome, sequence });
           index.set(kind, list);
         }
       }
     }
+    for (const [compiled, matcher] of this.matchers) if (!matchers.has(compiled)) matcher.clear();
+    this.matchers = matchers;
     this.set = set;
     this.index = index;
     this.counters = counters;
@@ -170,40 +197,76 @@ export class PolicyEngine {
   evaluate(event: VigilEvent, emit: (alert: Alert) => void): void {
     const rules = this.index.get(event.kind);
     if (rules === undefined) return;
+    this.lastTime = event.time;
     for (let i = 0; i < rules.length; i++) {
       const entry = rules[i] as IndexedRule;
       const counters = entry.counters;
-      let matched: boolean;
       if ((++counters.tested & SAMPLE_MASK) === 0) {
         const start = performance.now();
-        matched = test(entry, event, counters);
+        this.testOne(entry, event, emit);
         counters.sampledNs += (performance.now() - start) * 1e6;
         counters.samples++;
       } else {
-        matched = test(entry, event, counters);
-      }
-      if (matched) {
-        counters.matched++;
-        this.alerts++;
-        emit(this.alert(entry, event));
+        this.testOne(entry, event, emit);
       }
     }
   }
 
-  private alert(entry: IndexedRule, event: VigilEvent): Alert {
+  private testOne(entry: IndexedRule, event: VigilEvent, emit: (alert: Alert) => void): void {
+    if (entry.sequence) this.offer(entry, entry.sequence, event, emit);
+    else if (test(entry, event, entry.counters)) this.raise(entry, [event], emit);
+  }
+
+  /** Offers an event to a sequence rule, testing only the steps its partial matches could use. */
+  private offer(entry: IndexedRule, matcher: SequenceMatcher, event: VigilEvent, emit: (alert: Alert) => void): void {
+    const { rule, counters } = entry;
+    const steps = rule.sequence?.steps ?? [];
+    const known: (boolean | undefined)[] = [];
+    const matches = (step: number): boolean => {
+      let result = known[step];
+      if (result === undefined) {
+        const condition = steps[step];
+        const bindings = condition?.bindings.get(event.kind);
+        result =
+          condition !== undefined &&
+          bindings !== undefined &&
+          holds(
+            condition.prefilters.get(event.kind),
+            condition.when,
+            bindings,
+            rule.exceptions,
+            entry.bindings,
+            event,
+            counters,
+          );
+        known[step] = result;
+      }
+      return result;
+    };
+    matcher.offer(event, matches, (events) => this.raise(entry, events, emit));
+  }
+
+  private raise(entry: IndexedRule, events: VigilEvent[], emit: (alert: Alert) => void): void {
+    entry.counters.matched++;
+    this.alerts++;
+    emit(this.alert(entry, events));
+  }
+
+  private alert(entry: IndexedRule, events: VigilEvent[]): Alert {
     const { rule } = entry;
     return {
       kind: "alert",
       time: this.clock(),
       rule: { id: rule.id, policy: rule.policy, severity: rule.severity, tags: [...rule.tags] },
-      message: rule.message(event),
+      message: rule.message(events[events.length - 1] as VigilEvent),
       action: rule.action,
       outcome: entry.outcome,
-      events: [event],
+      events,
     };
   }
 
   statistics(): PolicyStatistics {
+    for (const matcher of this.matchers.values()) matcher.sweep(this.lastTime);
     const perRule: RuleStatistics[] = [];
     for (const rule of this.set.rules) {
       const c = this.counters.get(`${rule.policy}\0${rule.id}`);
@@ -220,8 +283,12 @@ export class PolicyEngine {
         errors: c.errors,
         timeNs: c.samples > 0 ? Math.round((c.sampledNs / c.samples) * c.tested) : 0,
         ...(c.lastError !== undefined && { lastError: c.lastError }),
+        ...(rule.sequence && {
+          sequence: { partial: this.matchers.get(rule.sequence)?.held ?? 0, expired: c.expired, evicted: c.evicted },
+        }),
       });
     }
+    const sequences = perRule.flatMap((r) => (r.sequence ? [r.sequence] : []));
     return {
       mode: "audit",
       policies: this.set.policies.length,
@@ -230,6 +297,12 @@ export class PolicyEngine {
       reloads: Math.max(0, this.reloads),
       loadedAt: this.loadedAt.toISOString(),
       files: this.set.files.map((f) => ({ ...f })),
+      sequences: {
+        partial: this.budget.held,
+        limits: { ...this.budget.limits },
+        expired: sequences.reduce((n, s) => n + s.expired, 0),
+        evicted: sequences.reduce((n, s) => n + s.evicted, 0),
+      },
       perRule,
     };
   }
@@ -251,18 +324,34 @@ function outcomeOf(action: Action): Outcome {
   }
 }
 
-/** The rule's prefilter, its condition, then its exceptions. An exception that fails does not exempt. */
 function test(entry: IndexedRule, event: VigilEvent, counters: Counters): boolean {
-  if (entry.prefilter !== undefined && !entry.prefilter(event)) return false;
   const { rule, bindings } = entry;
+  return holds(entry.prefilter, rule.when, bindings, rule.exceptions, bindings, event, counters);
+}
+
+/**
+ * A prefilter, a condition, then the rule's exceptions (in their own bindings, which may be the
+ * condition's). An exception that fails does not exempt.
+ */
+function holds(
+  prefilter: Prefilter | undefined,
+  when: Program,
+  bindings: RuleBindings,
+  exceptions: readonly CompiledException[],
+  exceptionBindings: RuleBindings,
+  event: VigilEvent,
+  counters: Counters,
+): boolean {
+  if (prefilter !== undefined && !prefilter(event)) return false;
   bindings.event = event;
-  const result = rule.when(bindings);
+  const result = when(bindings);
   if (result !== true) {
     if (result !== false) failed(counters, result);
     return false;
   }
-  for (const exception of rule.exceptions) {
-    const exempt = exception.when(bindings);
+  exceptionBindings.event = event;
+  for (const exception of exceptions) {
+    const exempt = exception.when(exceptionBindings);
     if (exempt === true) {
       counters.exempted++;
       return false;

@@ -34,12 +34,50 @@ export const ExceptionSchema = z
   })
   .strict();
 
+const Kinds = z.union([EventKind, z.array(EventKind).min(1)]);
+
+export const SEQUENCE_KEYS = ["process", "tree", "session", "container"] as const;
+
+/** The longest window a sequence may have: partial matches are held in memory that long. */
+export const MAX_WINDOW = "1h";
+export const MAX_STEPS = 8;
+
+export const SequenceSchema = z
+  .object({
+    within: z
+      .string()
+      .regex(/^[1-9][0-9]*(ms|s|m|h)$/, "must be a duration: a whole number of ms, s, m or h (e.g. 10s)")
+      .describe(`every step within this time of the first step's event, at most ${MAX_WINDOW}`),
+    by: z
+      .enum(SEQUENCE_KEYS)
+      .describe(
+        "what the steps must share: process (pid and start time), tree (the first step's process or its descendants), session or container (the cgroup, until events carry more)",
+      ),
+    steps: z
+      .array(z.object({ on: Kinds.describe("the event kinds this step is tested against"), when: Expression }).strict())
+      .min(2)
+      .max(MAX_STEPS)
+      .describe("in order: each step matches an event that came after the previous step's"),
+  })
+  .strict();
+
+/** An event in an example: only the fields that matter, the rest filled from sample defaults. */
+const ExampleEvent = z
+  .record(z.string(), z.unknown())
+  .describe("a partial event: kind and the fields that matter; the rest take sample defaults");
+
+const Examples = z
+  .array(z.union([ExampleEvent, z.array(ExampleEvent).min(1)]))
+  .default([])
+  .describe("for a sequence rule each example is a list of events, in order");
+
 export const RuleSchema = z
   .object({
     id: slug.describe("unique within the policy"),
     description: z.string().optional(),
-    on: z.union([EventKind, z.array(EventKind).min(1)]).describe("the event kinds the rule is tested against"),
-    when: Expression,
+    on: Kinds.optional().describe("the event kinds the rule is tested against"),
+    when: Expression.optional(),
+    sequence: SequenceSchema.optional().describe("instead of on and when: ordered steps within a time window"),
     action: z
       .enum(ACTIONS)
       .default("alert")
@@ -52,8 +90,39 @@ export const RuleSchema = z
       .describe("the alert's message; {{field.path}} is replaced by the event's field"),
     exceptions: z.array(ExceptionSchema).default([]),
     enabled: z.boolean().default(true),
+    examples: z
+      .object({
+        match: Examples.describe("events the rule must match"),
+        ignore: Examples.describe("look-alikes the rule must not match"),
+      })
+      .strict()
+      .optional()
+      .describe("run offline by `vigil policy test`"),
   })
-  .strict();
+  .strict()
+  // Either form, never both; checked even when other fields are wrong, so all is reported at once.
+  .superRefine(
+    (rule, ctx) => {
+      if (rule.sequence !== undefined) {
+        for (const key of ["on", "when"] as const) {
+          if (rule[key] !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [key],
+              message: `a sequence rule has no '${key}': each step has its own`,
+            });
+          }
+        }
+        return;
+      }
+      for (const key of ["on", "when"] as const) {
+        if (rule[key] === undefined) {
+          ctx.addIssue({ code: "invalid_type", expected: "string", path: [key], input: undefined, message: "" });
+        }
+      }
+    },
+    { when: () => true },
+  );
 
 export const PolicySchema = z
   .object({
@@ -84,6 +153,8 @@ export const PolicySchema = z
 
 export type PolicyDocument = z.output<typeof PolicySchema>;
 export type RuleDocument = z.output<typeof RuleSchema>;
+export type SequenceDocument = z.output<typeof SequenceSchema>;
+export type SequenceKey = (typeof SEQUENCE_KEYS)[number];
 export type Mode = (typeof MODES)[number];
 export type Action = (typeof ACTIONS)[number];
 export type Severity = (typeof SEVERITIES)[number];
@@ -91,8 +162,25 @@ export type Severity = (typeof SEVERITIES)[number];
 /** The published JSON Schema of a policy document. */
 export function policyJsonSchema(): Record<string, unknown> {
   return {
-    ...(z.toJSONSchema(PolicySchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>),
+    ...(z.toJSONSchema(PolicySchema, {
+      io: "input",
+      unrepresentable: "any",
+      override: (ctx) => {
+        // The refinement above, as JSON Schema says it: a rule is one form or the other.
+        if (ctx.zodSchema === RuleSchema) {
+          ctx.jsonSchema.oneOf = [{ required: ["on", "when"] }, { required: ["sequence"] }];
+        }
+      },
+    }) as Record<string, unknown>),
     $id: "https://vigil.dev/schemas/policy-v1.json",
     title: "Vigil policy",
   };
+}
+
+const UNIT_NS = { ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n } as const;
+
+/** A duration as the format writes it (`10s`), in nanoseconds. */
+export function durationNs(text: string): bigint {
+  const [, count = "0", unit = "s"] = /^([0-9]+)(ms|s|m|h)$/.exec(text) ?? [];
+  return BigInt(count) * UNIT_NS[unit as keyof typeof UNIT_NS];
 }

@@ -1,16 +1,13 @@
 /**
- * The policy stage: load, validate and compile policies, and test events against them; and
- * from each rule's condition, the part the kernel can test (kernel-part.ts), so that the kernel
- * sends only what some rule can match.
- *
- * Not here yet, with the place each would go: sequence rules (a rule kind beside `when`,
- * kept per key in the engine; each step adds its kernel parts), `vigil policy test` over
- * recorded events (engine.evaluate on read JSON lines).
+ * The policy stage: load, validate and compile policies, and test events against them, one
+ * at a time (engine.ts) or in sequences (sequence.ts); offline over recorded events and rules'
+ * own examples (replay.ts); and from each rule's conditions, the part the kernel can test
+ * (kernel-part.ts), so that the kernel sends only what some rule can match.
  */
 export type { RuleBindings } from "./bindings.js";
 export { type CompiledPolicy, type CompiledRule, type CompileResult, compilePolicyFile } from "./compile.js";
 export {
-  compilePolicyPaths,
+  loadPolicyPaths,
   PolicyDirectory,
   type PolicyDirectoryOptions,
   policyFiles,
@@ -28,4 +25,12 @@ export {
 } from "./engine.js";
 export { type Action, MODES, type Mode, type PolicyDocument, policyJsonSchema, type Severity } from "./format.js";
 export { type KernelPart, kernelParts, partsInterest, policyInterest } from "./kernel-part.js";
+export {
+  type ExampleFailure,
+  type ExampleReport,
+  type ReplayedRule,
+  replayEvents,
+  runExamples,
+} from "./replay.js";
+export { SEQUENCE_LIMITS, type SequenceLimits } from "./sequence.js";
 export { formatPolicyError, type PolicyError } from "./source.js";

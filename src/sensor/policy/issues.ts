@@ -140,7 +140,14 @@ export function structureProblems(schema: z.ZodType, issues: readonly Issue[], b
         });
         break;
       case "too_small":
-        out.push({ path, message: `${where}: must not be empty` });
+        out.push({
+          path,
+          message:
+            Number(issue.minimum) > 1 ? `${where}: needs at least ${issue.minimum}` : `${where}: must not be empty`,
+        });
+        break;
+      case "too_big":
+        out.push({ path, message: `${where}: has more than ${issue.maximum}` });
         break;
       case "invalid_format":
         out.push({ path, message: `${where}: '${String(issue.input)}' ${issue.message}` });

@@ -182,6 +182,44 @@ describe("the union over rules", () => {
   });
 });
 
+describe("sequence rules", () => {
+  test("each step adds its own kind and condition, labelled with the step", () => {
+    const text = JSON.stringify({
+      apiVersion: "vigil.dev/v1",
+      kind: "Policy",
+      metadata: { name: "seq" },
+      spec: {
+        rules: [
+          {
+            id: "s",
+            sequence: {
+              within: "10s",
+              by: "process",
+              steps: [
+                { on: "net.connect", when: "net.remote.port == 4444" },
+                { on: "file.open", when: "file.path.startsWith('/etc/')" },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const result = compilePolicyFile("seq.json", text);
+    if (!result.policy) throw new Error(result.errors.map(formatPolicyError).join("\n"));
+    const parts = result.policy.rules.flatMap((r) => r.kernel);
+    assert.deepEqual(
+      parts.map((p) => [p.kind, p.source]),
+      [
+        ["net.connect", "sequence.steps[0].when"],
+        ["file.open", "sequence.steps[1].when"],
+      ],
+    );
+    const spec = partsInterest(parts);
+    assert.deepEqual(spec.kinds["file.open"], under({ "/etc/": "any" }));
+    assert.deepEqual(spec.kinds["net.connect"], { enabled: true });
+  });
+});
+
 describe("the rules' interest with what the user asked for besides", () => {
   test("the user's kinds and prefixes are added; the processes they ignore stay ignored; disabled rules add nothing", () => {
     const policy = compile([

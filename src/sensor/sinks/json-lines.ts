@@ -10,7 +10,8 @@ const STDOUT_BACKLOG = 64 << 20;
 
 /**
  * One JSON object a line, to a file (appended, written synchronously once per batch so that a
- * slow disk backs up into the kernel ring, where loss is counted) or to stdout.
+ * slow disk backs up into the kernel ring, where loss is counted) or to stdout. Without alerts
+ * it is a recording of the events alone, to replay policies over (`vigil policy test`).
  */
 export class JsonLinesSink implements Sink {
   readonly stats: SinkStats = { written: 0, dropped: 0 };
@@ -18,11 +19,15 @@ export class JsonLinesSink implements Sink {
   private pendingLines = 0;
   private readonly fd: number | undefined;
 
-  constructor(path?: string) {
+  private readonly alerts: boolean;
+
+  constructor(path?: string, options: { alerts?: boolean } = {}) {
     this.fd = path ? openSync(path, "a", 0o600) : undefined;
+    this.alerts = options.alerts ?? true;
   }
 
   write(record: StreamRecord): void {
+    if (!this.alerts && record.kind === "alert") return;
     this.pending += `${recordToJson(record)}\n`;
     this.pendingLines++;
     // Small chunks stay in V8's young generation and flatten cheaply; one string per batch did not.
