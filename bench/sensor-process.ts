@@ -54,13 +54,18 @@ function programStats(): Record<string, { runTimeNs: number; runs: number }> {
 
 const statsSysctl = "/proc/sys/kernel/bpf_stats_enabled";
 
-/** Runs `load` while `vigil run --output /dev/null ARGS` runs, and reads what the sensor did. */
+/**
+ * Runs `load` while `vigil run --output /dev/null ARGS` runs, and reads what the sensor did.
+ * `programStats` turns on the kernel's per-program run times (SensorRun.kernel), which cost
+ * every program run two clock reads: a benchmark of syscall cost leaves them off.
+ */
 export async function withSensor<T>(
   load: () => T | Promise<T>,
   args: string[] = [],
+  { programStats = true } = {},
 ): Promise<{ result: T; sensor: SensorRun }> {
   const statsWere = readFileSync(statsSysctl, "utf8").trim();
-  writeFileSync(statsSysctl, "1");
+  writeFileSync(statsSysctl, programStats ? "1" : "0");
   try {
     return await measured(load, args);
   } finally {

@@ -89,7 +89,7 @@ for (const workload of workloads) {
     ["sensor, default filtering", []],
     ["sensor, everything delivered", ["--deliver-all"]],
   ] as const) {
-    const { result, sensor } = await withSensor(w.load, [...args]);
+    const { result, sensor } = await withSensor(w.load, [...args], { programStats: false });
     line(config, result, {
       // ops and seconds cover all three runs; the sensor saw all three.
       events_per_sec: Math.round(sensor.records / result.seconds),

@@ -2,8 +2,9 @@
 /*
  * Changes to the kernel and to what a process sees of the system: module loads, bpf() program
  * loads and attachments, namespace changes, mounts. All are syscalls taken at their exit
- * (lib/syscall.h), so the result is known and a failed attempt is reported with its errno. They are rare on a host, so a record costs little; what matters is that the
- * programs on busy syscalls (bpf, clone) drop the calls that are not events before any work.
+ * (lib/syscall.h), so the result is known and a failed attempt is reported with its errno.
+ * They are rare on a host, so a record costs little; what matters is that the handlers of busy
+ * syscalls (bpf, clone) drop the calls that are not events before any work.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

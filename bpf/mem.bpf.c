@@ -92,7 +92,7 @@ static __always_inline void mem_exec_mapping(struct pt_regs *regs, long ret, __u
 
 /*
  * mmap and mprotect run constantly (every library load, every allocator arena), so each
- * program first reads prot from the saved registers and leaves unless it asks for write and
+ * handler first reads prot from the saved registers and leaves unless it asks for write and
  * execute together; only then is the kind's interest looked up (so the filtered count is a
  * count of W+X requests). The exits are taken for the result (an mmap's address).
  */

@@ -6,10 +6,10 @@
  * put at the syscall's number in vg_sys_exit_progs (src/sensor/kernel/syscalls.ts). A syscall
  * without a handler (read, close, ...) costs that program and a missed tail call; nothing else.
  *
- * Why not one syscalls:sys_exit_<name> tracepoint per syscall: each is a perf event, and
- * detaching one waits for RCU grace periods under a global mutex (70-90 ms here), so a sensor
- * with sixty of them took seconds to stop; an empty one also cost an open+close loop more than
- * the dispatcher does. kprobes and fentry, which would see the kernel's own view of the
+ * Why not a syscalls:sys_exit_<name> tracepoint per syscall: each is a perf event, and
+ * detaching one waits for RCU grace periods under a global mutex (60-90 ms here), so sixty-five
+ * of them take five seconds to stop; and an open+close loop runs slightly faster with the
+ * dispatcher than with them. kprobes and fentry, which would see the kernel's own view of the
  * arguments, are not available on every kernel we meet.
  *
  * The entries of the credential syscalls, the only ones taken (bpf/proc.bpf.c), stay classic

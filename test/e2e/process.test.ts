@@ -116,8 +116,8 @@ describe("process events from the real kernel", () => {
     const code = await running.stop();
     const stopMs = Date.now() - stopping;
     assert.equal(code, 0);
-    // Detaching waits only for the nine classic sys_enter tracepoints (about 0.6 s); one classic
-    // tracepoint per syscall took 5 s.
+    // Detaching waits only for the nine classic sys_enter tracepoints (about 0.6 s); a classic
+    // tracepoint per syscall would take 5 s.
     assert.ok(stopMs < 2000, `stopped in ${stopMs} ms`);
     // The kernel frees a program after its last reference goes, from a work queue.
     for (let i = 0; i < 50 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 100));

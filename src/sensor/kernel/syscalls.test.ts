@@ -72,13 +72,13 @@ describe("syscall handlers", () => {
       {
         program: "vg_module_init",
         syscall: "init_module",
-        error: "no syscall init_module in this kernel (no sys_exit_init_module in tracefs)",
+        error: "no syscall init_module in this kernel: tracefs has no sys_exit_init_module",
         code: "ENOENT",
       },
       {
         program: "vg_module_finit",
         syscall: "finit_module",
-        error: "no syscall finit_module in this kernel (no sys_exit_finit_module in tracefs)",
+        error: "no syscall finit_module in this kernel: tracefs has no sys_exit_finit_module",
         code: "ENOENT",
       },
     ]);

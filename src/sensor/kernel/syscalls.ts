@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readMounts } from "../host/index.js";
+import { enums } from "./layout.generated.js";
 
 /**
  * The kernel programs' syscall handlers (bpf/lib/syscall.h): which syscall's exit each one
@@ -17,18 +18,13 @@ export interface SyscallHandler {
   syscall: string;
 }
 
-/** bpf/proc.bpf.c, PROC_CRED_HOOKS: vg_<name>_exit (and vg_<name>_enter, a tracepoint of its own). */
-const CREDENTIAL_SYSCALLS = [
-  "setuid",
-  "setgid",
-  "setreuid",
-  "setregid",
-  "setresuid",
-  "setresgid",
-  "setfsuid",
-  "setfsgid",
-  "capset",
-];
+/**
+ * The credential syscalls, one per enum vg_cred_syscall (VG_CRED_SETUID: "setuid"): bpf/proc.bpf.c,
+ * PROC_CRED_HOOKS, handles the exit of each as vg_<name>_exit.
+ */
+const CREDENTIAL_SYSCALLS = Object.keys(enums.vg_cred_syscall).map((name) =>
+  name.replace(/^VG_CRED_/, "").toLowerCase(),
+);
 
 /** The handler of each syscall's exit, by the kernel's name for the syscall. */
 const EXIT_HANDLERS: Record<string, string> = {
@@ -284,7 +280,7 @@ export function placeSyscallHandlers(
     } else if (kernelHas && !kernelHas(h.syscall)) {
       missing.push({
         ...h,
-        error: `no syscall ${h.syscall} in this kernel (no sys_exit_${h.syscall} in tracefs)`,
+        error: `no syscall ${h.syscall} in this kernel: tracefs has no sys_exit_${h.syscall}`,
         code: "ENOENT",
       });
     } else {
