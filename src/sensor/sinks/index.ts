@@ -6,12 +6,21 @@ export { JsonLinesSink } from "./json-lines.js";
 export interface Sink {
   write(record: StreamRecord): void;
   flush(): void;
+  /** Delivers what is still queued (alert sinks: within a deadline) and releases the sink. */
   close(): Promise<void>;
   readonly stats: SinkStats;
 }
 
+/**
+ * What a sink did with what it was given. Every record a sink accepts ends up in exactly one of
+ * written, dropped or failed, or is still queued: none is lost without being counted.
+ */
 export interface SinkStats {
+  sink: string;
   written: number;
-  /** Dropped because the reader could not keep up (stdout) or the write failed. */
+  /** Dropped because the reader could not keep up (a full queue, stdout's backlog) or the sink stopped first. */
   dropped: number;
+  failed: number;
+  /** Waiting to be delivered, being sent or retried now. */
+  queued: number;
 }
