@@ -1,6 +1,8 @@
 import type { StreamRecord } from "../../events/serialize.js";
 
 export { JsonLinesSink } from "./json-lines.js";
+export { parseSyslogTarget, SyslogSink, type SyslogSinkOptions, type SyslogTarget } from "./syslog.js";
+export { FACILITIES, type Facility } from "./syslog-format.js";
 
 /** Where events and alerts go. Writes are buffered; flush() is called once per kernel batch. */
 export interface Sink {
