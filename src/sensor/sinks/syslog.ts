@@ -2,7 +2,7 @@ import { createSocket as createUdpSocket } from "node:dgram";
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { connect as connectTcp, isIP, type Socket } from "node:net";
-import { hostname } from "node:os";
+import { constants, hostname } from "node:os";
 import type { StreamRecord } from "../../events/serialize.js";
 import type { Logger } from "../../log.js";
 import type { Sink, SinkStats } from "./index.js";
@@ -103,8 +103,11 @@ interface UnixDgramSocket extends EventEmitter {
   close(): void;
 }
 
-// errno values as unix-dgram reports them (negated).
-const EMSGSIZE = -90;
+/** unix-dgram reports errno negated; its name says more in a log. */
+function errnoName(code: number | undefined): string {
+  const found = Object.entries(constants.errno).find(([, n]) => n === -(code ?? 0));
+  return found ? found[0] : `errno ${-(code ?? 0)}`;
+}
 
 /**
  * A Unix datagram socket (the local daemon's /dev/log): Node's dgram has none, so this uses
@@ -124,9 +127,9 @@ function unixConnection(path: string): Promise<Connection> {
       // A send waiting for room learns that it never will.
       socket.emit("writable");
     };
-    socket.once("error", (err: Error) => {
+    socket.once("error", (err: Error & { code?: number }) => {
       close();
-      reject(new Error(`cannot connect to ${path}: ${err.message}`));
+      reject(new Error(`cannot connect to ${path}: ${errnoName(err.code)}`));
     });
     socket.once("connect", () => {
       socket.removeAllListeners("error");
@@ -140,8 +143,9 @@ function unixConnection(path: string): Promise<Connection> {
           if (!err) done();
           // The daemon's buffer is full: the binding polls for room and says "writable".
           else if (err.message === "congestion") socket.once("writable", () => send(message, done, fail));
-          else if (err.code === EMSGSIZE) fail(new MessageError(`message of ${message.length} bytes too large`));
-          else fail(new Error(`send to ${path}: errno ${-(err.code ?? 0)}`));
+          else if (errnoName(err.code) === "EMSGSIZE")
+            fail(new MessageError(`message of ${message.length} bytes too large`));
+          else fail(new Error(`send to ${path}: ${errnoName(err.code)}`));
         });
       };
       resolve({
