@@ -28,3 +28,14 @@ export function capturedLogger(): { logger: Logger; lines: () => Record<string, 
   const logger = pino({ level: "debug" }, { write: (line: string) => void text.push(line) });
   return { logger, lines: () => text.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once check() holds; throws after ms. */
+export async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

@@ -10,20 +10,12 @@ import { after, describe, test } from "node:test";
 import { fromJson } from "../../events/json.js";
 import { sampleEvent } from "../../events/samples.js";
 import { alertToJson } from "../../events/serialize.js";
-import { capturedLogger, sampleAlert } from "./sample-alert.js";
+import { capturedLogger, sampleAlert, until } from "./sample-alert.js";
 import { parseSyslogTarget, SyslogSink } from "./syslog.js";
 import { formatSyslog, syslogTime } from "./syslog-format.js";
 
 const header = { facility: "authpriv", hostname: "node-1", procId: 4242 } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe("RFC 5424 format", () => {
   test("an alert: PRI from facility and severity, time in microseconds, MSGID the rule, SD, then the alert's JSON", () => {

@@ -3,10 +3,10 @@ import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { constants, hostname } from "node:os";
-import type { StreamRecord } from "../../events/serialize.js";
+import type { Alert } from "../../events/alert.js";
 import type { Logger } from "../../log.js";
-import type { Sink, SinkStats } from "./index.js";
-import { Backoff, BoundedQueue, Wakeup } from "./queue.js";
+import { QueuedAlertSink } from "./alert-sink.js";
+import { Backoff } from "./queue.js";
 import { type Facility, formatSyslog } from "./syslog-format.js";
 
 export type SyslogTarget =
@@ -178,63 +178,35 @@ export interface SyslogSinkOptions {
  * sends in order, reconnecting with exponential backoff when the way is lost, so a dead
  * collector never blocks the pipeline: the queue is bounded and what overflows is counted.
  */
-export class SyslogSink implements Sink {
-  private readonly queue: BoundedQueue<string>;
-  private readonly wakeup = new Wakeup();
-  /** Cuts a reconnection wait short when close() gives up. */
-  private readonly interrupt = new Wakeup();
+export class SyslogSink extends QueuedAlertSink<string> {
   private readonly backoff: Backoff;
-  private readonly name: string;
-  private readonly loop: Promise<void>;
   private connection: Connection | undefined;
-  private written = 0;
-  private failed = 0;
-  private sending = 0;
-  private closing = false;
   private abandoned = false;
   private down = false;
 
   constructor(private readonly options: SyslogSinkOptions) {
-    this.name = `syslog ${syslogTargetName(options.target)}`;
-    this.queue = new BoundedQueue(options.queueSize ?? 10_000, { sink: this.name, logger: options.logger });
+    super(
+      `syslog ${syslogTargetName(options.target)}`,
+      options.logger,
+      options.queueSize ?? 10_000,
+      options.closeDeadlineMs ?? 2000,
+    );
     this.backoff = new Backoff(options.backoffMs ?? 100, options.maxBackoffMs ?? 30_000);
-    this.loop = this.run().catch((err) => options.logger.error({ err, sink: this.name }, "syslog sink stopped"));
+    this.start();
   }
 
-  get stats(): SinkStats {
-    return {
-      sink: this.name,
-      written: this.written,
-      dropped: this.queue.dropped,
-      failed: this.failed,
-      queued: this.queue.length + this.sending,
-    };
-  }
-
-  write(record: StreamRecord): void {
-    if (record.kind !== "alert" || this.closing) return;
+  protected accept(alert: Alert): void {
     const header = {
       facility: this.options.facility ?? "authpriv",
       hostname: this.options.hostname ?? hostname(),
       procId: process.pid,
     };
-    if (this.queue.push(formatSyslog(record, header))) this.wakeup.notify();
+    if (this.queue.push(formatSyslog(alert, header))) this.wakeup.notify();
   }
 
-  flush(): void {}
-
-  async close(): Promise<void> {
-    this.closing = true;
-    this.wakeup.notify();
-    const deadline = new Wakeup();
-    await Promise.race([this.loop, deadline.wait(this.options.closeDeadlineMs ?? 2000)]);
-    deadline.notify();
+  protected giveUp(): void {
     this.abandoned = true;
-    this.interrupt.notify();
     this.connection?.close();
-    await this.loop;
-    const left = this.queue.take(this.queue.length).length;
-    if (left > 0) this.queue.drop(left, "the sensor stopped before the collector took them");
   }
 
   private connect(): Promise<Connection> {
@@ -243,8 +215,8 @@ export class SyslogSink implements Sink {
     return t.transport === "udp" ? udpConnection(t.host, t.port) : tcpConnection(t.host, t.port);
   }
 
-  private async run(): Promise<void> {
-    const { logger } = this.options;
+  protected async run(): Promise<void> {
+    const { logger } = this;
     while (!this.abandoned && !(this.closing && this.queue.length === 0)) {
       if (this.queue.length === 0) {
         await this.wakeup.wait();

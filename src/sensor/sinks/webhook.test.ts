@@ -7,7 +7,7 @@ import type { Alert } from "../../events/alert.js";
 import { fromJson } from "../../events/json.js";
 import { sampleEvent } from "../../events/samples.js";
 import { alertToJson } from "../../events/serialize.js";
-import { capturedLogger, sampleAlert } from "./sample-alert.js";
+import { capturedLogger, sampleAlert, until } from "./sample-alert.js";
 import { parseHeader, WebhookSink, type WebhookSinkOptions } from "./webhook.js";
 
 interface Received {
@@ -44,13 +44,6 @@ async function receiver(answer: (n: number, res: ServerResponse) => void = (_, r
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const ids = (r: Received) => r.body.alerts.map((a) => a.message.match(/\((\d+)\)$/)?.[1]).join(",");
 const counters = (sink: WebhookSink) => {

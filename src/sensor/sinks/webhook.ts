@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import type { Alert } from "../../events/alert.js";
-import { alertToJson, type StreamRecord } from "../../events/serialize.js";
+import { alertToJson } from "../../events/serialize.js";
 import type { Logger } from "../../log.js";
-import type { Sink, SinkStats } from "./index.js";
-import { Backoff, BoundedQueue, Wakeup } from "./queue.js";
+import { QueuedAlertSink } from "./alert-sink.js";
+import { Backoff } from "./queue.js";
 
 export interface WebhookSinkOptions {
   url: string;
@@ -69,76 +69,46 @@ function retryAfterMs(response: Response): number | undefined {
  * backoff; other answers are logged and the batch counted as failed. Nothing blocks the
  * pipeline: the queue is bounded, and what overflows is counted and logged.
  */
-export class WebhookSink implements Sink {
+export class WebhookSink extends QueuedAlertSink<Alert> {
   private readonly url: URL;
   private readonly headers: Record<string, string>;
-  private readonly name: string;
-  private readonly queue: BoundedQueue<Alert>;
-  private readonly wakeup = new Wakeup();
-  /** Cuts a retry wait short when close() gives up. */
-  private readonly interrupt = new Wakeup();
   /** Aborts the request in flight when close() gives up. */
   private readonly abandon = new AbortController();
-  private readonly loop: Promise<void>;
   private readonly maxBatch: number;
-  private written = 0;
-  private failed = 0;
-  private sending = 0;
-  private closing = false;
   /** When the oldest queued alert arrived. */
   private oldestAt = 0;
 
   constructor(private readonly options: WebhookSinkOptions) {
-    this.url = new URL(options.url);
-    if (this.url.protocol !== "http:" && this.url.protocol !== "https:") {
+    const url = new URL(options.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new Error(`a webhook is an http:// or https:// URL, not ${options.url}`);
     }
-    this.name = `webhook ${shown(this.url)}`;
+    super(`webhook ${shown(url)}`, options.logger, options.queueSize ?? 10_000, options.closeDeadlineMs ?? 5000);
+    this.url = url;
     // fetch refuses a URL with credentials; they become Basic authentication, as with curl.
     this.headers = { ...options.headers, "content-type": "application/json" };
-    if (this.url.username || this.url.password) {
-      const credentials = `${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}`;
+    if (url.username || url.password) {
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       const given = Object.keys(this.headers).some((h) => h.toLowerCase() === "authorization");
       if (!given) this.headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
-      this.url.username = "";
-      this.url.password = "";
+      url.username = "";
+      url.password = "";
     }
     this.maxBatch = options.maxBatch ?? 100;
-    this.queue = new BoundedQueue(options.queueSize ?? 10_000, { sink: this.name, logger: options.logger });
-    this.loop = this.run().catch((err) => options.logger.error({ err, sink: this.name }, "webhook sink stopped"));
+    this.start();
   }
 
-  get stats(): SinkStats {
-    return {
-      sink: this.name,
-      written: this.written,
-      dropped: this.queue.dropped,
-      failed: this.failed,
-      queued: this.queue.length + this.sending,
-    };
-  }
-
-  write(record: StreamRecord): void {
-    if (record.kind !== "alert" || this.closing) return;
+  protected accept(alert: Alert): void {
     if (this.queue.length === 0) this.oldestAt = Date.now();
-    if (!this.queue.push(record)) return;
+    if (!this.queue.push(alert)) return;
     if (this.queue.length === 1 || this.queue.length >= this.maxBatch) this.wakeup.notify();
   }
 
-  flush(): void {}
-
-  async close(): Promise<void> {
-    this.closing = true;
-    this.wakeup.notify();
-    const deadline = new Wakeup();
-    await Promise.race([this.loop, deadline.wait(this.options.closeDeadlineMs ?? 5000)]);
-    deadline.notify();
+  protected giveUp(): void {
     this.abandon.abort(new Error("the sensor stopped"));
-    this.interrupt.notify();
-    await this.loop;
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const maxDelayMs = this.options.maxDelayMs ?? 1000;
     for (;;) {
       if (this.queue.length === 0) {
@@ -166,7 +136,7 @@ export class WebhookSink implements Sink {
 
   /** Sends one batch, retrying what may succeed later; counts it as written, failed or dropped. */
   private async deliver(batch: Alert[]): Promise<void> {
-    const { logger } = this.options;
+    const { logger } = this;
     const body = `{"host":${JSON.stringify(this.options.hostname ?? hostname())},"alerts":[${batch.map(alertToJson).join(",")}]}`;
     const maxAttempts = this.options.maxAttempts ?? 6;
     const backoff = new Backoff(this.options.backoffMs ?? 500, this.options.maxBackoffMs ?? 30_000);
