@@ -18,7 +18,7 @@ const file = "/tmp/vigil-bench-throughput";
 writeFileSync(file, "x");
 
 class CountingSink implements Sink {
-  readonly stats = { written: 0, dropped: 0 };
+  readonly stats = { sink: "counter", written: 0, dropped: 0, failed: 0, queued: 0 };
   readonly kinds = new Map<string, number>();
   write(event: VigilEvent): void {
     this.stats.written++;

@@ -17,7 +17,7 @@ import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
 import type { EnforcementPath } from "./kernel/preflight.js";
 import type { AttachFailure, RingReport } from "./kernel/source.js";
 import type { PolicyEngine, PolicySet, PolicyStatistics } from "./policy/index.js";
-import type { Sink } from "./sinks/index.js";
+import type { Sink, SinkStats } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
 
 export interface SensorOptions {
@@ -50,7 +50,8 @@ export interface SensorStatistics {
   /** Events the kernel's filters dropped, per kind. */
   filtered: Record<string, number>;
   processes: number;
-  sinks: { written: number; dropped: number }[];
+  /** Per sink: what it delivered, dropped, gave up on and holds. */
+  sinks: SinkStats[];
   /** This agent process: CPU time (process.cpuUsage) and resident memory. */
   agent: { cpuUserUs: number; cpuSystemUs: number; rssBytes: number };
   /** What preflight found can stop an operation; empty before start. */

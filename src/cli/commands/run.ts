@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { createLogger } from "../../log.js";
+import { createLogger, type Logger } from "../../log.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
@@ -13,7 +13,16 @@ import {
 } from "../../sensor/policy/index.js";
 
 import { Sensor } from "../../sensor/sensor.js";
-import { JsonLinesSink } from "../../sensor/sinks/index.js";
+import {
+  FACILITIES,
+  type Facility,
+  JsonLinesSink,
+  parseHeader,
+  parseSyslogTarget,
+  type Sink,
+  SyslogSink,
+  WebhookSink,
+} from "../../sensor/sinks/index.js";
 import { socketPath } from "../client.js";
 import { clientVersion } from "./version.js";
 
@@ -26,6 +35,29 @@ interface RunOptions {
   controlSocket?: string;
   policies?: string;
   mode?: Mode;
+  syslog?: string | true;
+  syslogFacility: Facility;
+  webhook?: string;
+  webhookHeader: string[];
+}
+
+/** Where `--syslog` sends without an address: the local syslog daemon. */
+const DEFAULT_SYSLOG = "unix:/dev/log";
+
+/** The alert sinks the flags ask for; throws on an address or header that cannot work. */
+function alertSinks(opts: RunOptions, logger: Logger): Sink[] {
+  const sinks: Sink[] = [];
+  if (opts.syslog !== undefined) {
+    const target = parseSyslogTarget(opts.syslog === true ? DEFAULT_SYSLOG : opts.syslog);
+    sinks.push(new SyslogSink({ target, facility: opts.syslogFacility, logger }));
+  }
+  if (opts.webhook !== undefined) {
+    const headers = Object.fromEntries(opts.webhookHeader.map(parseHeader));
+    sinks.push(new WebhookSink({ url: opts.webhook, headers, logger }));
+  } else if (opts.webhookHeader.length > 0) {
+    throw new Error("--webhook-header needs --webhook");
+  }
+  return sinks;
 }
 
 export function registerRun(program: Command): void {
@@ -44,6 +76,22 @@ export function registerRun(program: Command): void {
     .option("--deliver-all", "send every event the kernel can see, unfiltered (with --policies too)")
     .option("--policies <dir>", "test events against the policies in DIR; reloads on change and on SIGHUP")
     .addOption(new Option("--mode <mode>", "run every policy in this mode, whatever its own").choices(MODES))
+    .option(
+      "--syslog [address]",
+      `send each alert to syslog as an RFC 5424 message: unix:PATH, udp://HOST:PORT or tcp://HOST:PORT (default ${DEFAULT_SYSLOG})`,
+    )
+    .addOption(
+      new Option("--syslog-facility <facility>", "the syslog facility of alerts")
+        .choices(Object.keys(FACILITIES))
+        .default("authpriv"),
+    )
+    .option("--webhook <url>", "POST alerts as JSON, in batches, to URL")
+    .option(
+      "--webhook-header <header>",
+      "send this 'Name: value' header with every webhook request (repeatable)",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option(
       "--control-socket <path>",
       "serve the CLI on this Unix socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)",
@@ -80,11 +128,22 @@ export function registerRun(program: Command): void {
       } else if (opts.mode) {
         logger.warn("--mode has no effect without --policies");
       }
+      let alerts: Sink[];
+      try {
+        alerts = alertSinks(opts, logger);
+      } catch (err) {
+        logger.error({ err }, (err as Error).message);
+        process.exitCode = 2;
+        return;
+      }
+      if (alerts.length > 0 && !opts.policies)
+        logger.warn("--syslog and --webhook carry alerts: without --policies there are none");
       const sensor = new Sensor({
         bridge: kernelBridge(),
         sinks: [
           new JsonLinesSink(opts.output),
           ...(opts.record ? [new JsonLinesSink(opts.record, { alerts: false })] : []),
+          ...alerts,
         ],
         logger,
         interest,

@@ -21,7 +21,7 @@ test("the table puts delivered and kernel-filtered side by side", () => {
     events: { "process.exec": 4, "file.open": 6 },
     filtered: { "file.open": 1000 },
     processes: 80,
-    sinks: [{ written: 10, dropped: 0 }],
+    sinks: [{ sink: "stdout", written: 10, dropped: 0, failed: 0, queued: 0 }],
     agent: { cpuUserUs: 1_250_000, cpuSystemUs: 250_000, rssBytes: 60 << 20 },
     enforcement: [],
     attachFailures: [{ program: "vg_open", error: "ENOENT: no such tracepoint", code: "ENOENT" }],

@@ -89,8 +89,15 @@ export function formatStatistics(s: SensorStatistics): string {
   );
   out.push(
     table(
-      ["SINK", "WRITTEN", "DROPPED"],
-      s.sinks.map((k, i) => [String(i), String(k.written), String(k.dropped)]),
+      ["SINK", "WRITTEN", "DROPPED", "FAILED", "QUEUED"],
+      // A sensor from before sinks had names and failure counts answers without them.
+      s.sinks.map((k, i) => [
+        k.sink ?? String(i),
+        String(k.written),
+        String(k.dropped),
+        String(k.failed ?? 0),
+        String(k.queued ?? 0),
+      ]),
     ),
   );
   if (s.policy) out.push(formatPolicies(s.policy));

@@ -49,7 +49,7 @@ class FakeSensor implements ControlTarget {
       events: { "process.exec": 3 },
       filtered: {},
       processes: 3,
-      sinks: [{ written: 3, dropped: 0 }],
+      sinks: [{ sink: "stdout", written: 3, dropped: 0, failed: 0, queued: 0 }],
       agent: { cpuUserUs: 1000, cpuSystemUs: 500, rssBytes: 50 << 20 },
       enforcement: ["cgroup_sock"],
       attachFailures: [],

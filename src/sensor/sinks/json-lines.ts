@@ -14,16 +14,23 @@ const STDOUT_BACKLOG = 64 << 20;
  * it is a recording of the events alone, to replay policies over (`vigil policy test`).
  */
 export class JsonLinesSink implements Sink {
-  readonly stats: SinkStats = { written: 0, dropped: 0 };
+  private written = 0;
+  private dropped = 0;
   private pending = "";
   private pendingLines = 0;
   private readonly fd: number | undefined;
 
   private readonly alerts: boolean;
+  private readonly name: string;
 
   constructor(path?: string, options: { alerts?: boolean } = {}) {
     this.fd = path ? openSync(path, "a", 0o600) : undefined;
     this.alerts = options.alerts ?? true;
+    this.name = path ?? "stdout";
+  }
+
+  get stats(): SinkStats {
+    return { sink: this.name, written: this.written, dropped: this.dropped, failed: 0, queued: this.pendingLines };
   }
 
   write(record: StreamRecord): void {
@@ -43,12 +50,12 @@ export class JsonLinesSink implements Sink {
     if (this.fd !== undefined) {
       writeSync(this.fd, chunk);
     } else if (process.stdout.writableLength > STDOUT_BACKLOG) {
-      this.stats.dropped += lines;
+      this.dropped += lines;
       return;
     } else {
       process.stdout.write(chunk);
     }
-    this.stats.written += lines;
+    this.written += lines;
   }
 
   async close(): Promise<void> {
