@@ -41,6 +41,20 @@ const deny = (on: string | string[], when: string, more: object = {}) => ({
   ...more,
 });
 
+/** A connect then a shell exec, as a sequence rule with `action`. */
+const connectThenShell = (id: string, action: string) => ({
+  id,
+  sequence: {
+    within: "10s",
+    by: "process",
+    steps: [
+      { on: "net.connect", when: "true" },
+      { on: "process.exec", when: "shell" },
+    ],
+  },
+  action,
+});
+
 describe("deny rules in the kernel's subset", () => {
   test("paths, exe, comm, ids, ports and addresses against constants and lists, in and/or/not, macros", () => {
     const valid = [
@@ -119,22 +133,13 @@ describe("deny rules outside it: each part that cannot compile, where it is writ
   });
 
   test("a kind that cannot be stopped before it happens, and a sequence rule", () => {
-    const sequence = {
-      id: "s",
-      sequence: {
-        within: "10s",
-        by: "process",
-        steps: [
-          { on: "net.connect", when: "true" },
-          { on: "process.exec", when: "shell" },
-        ],
-      },
-      action: "deny",
-    };
-    assert.deepEqual(errors([deny(["file.open", "file.unlink"], "file.path == '/etc/passwd'"), sequence]), [
-      `p.json:${LINE}:95 r: deny: file.unlink cannot be denied before it happens on this design; use kill or alert`,
-      `p.json:${LINE + 1}:151 s: deny: a sequence rule cannot deny: a sequence's earlier steps are state kept in user space, which the kernel does not see; use kill`,
-    ]);
+    assert.deepEqual(
+      errors([deny(["file.open", "file.unlink"], "file.path == '/etc/passwd'"), connectThenShell("s", "deny")]),
+      [
+        `p.json:${LINE}:95 r: deny: file.unlink cannot be denied before it happens on this design; use kill or alert`,
+        `p.json:${LINE + 1}:151 s: deny: a sequence rule cannot deny: a sequence's earlier steps are state kept in user space, which the kernel does not see; use kill`,
+      ],
+    );
   });
 });
 
@@ -143,18 +148,7 @@ describe("every rule records whether the kernel can decide it", () => {
     const [inside, comprehension, sequence] = rules([
       { id: "a", on: "process.exec", when: "process.uid == 0", action: "kill" },
       { id: "b", on: "process.exec", when: "argv", action: "kill" },
-      {
-        id: "c",
-        sequence: {
-          within: "1s",
-          by: "process",
-          steps: [
-            { on: "net.connect", when: "true" },
-            { on: "process.exec", when: "shell" },
-          ],
-        },
-        action: "kill",
-      },
+      connectThenShell("c", "kill"),
     ]);
     assert.deepEqual(inside?.enforceable, { kernel: true });
     assert.deepEqual(comprehension?.enforceable, {

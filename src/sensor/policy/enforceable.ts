@@ -51,28 +51,17 @@ const PROCESS_FIELDS: [string, FieldClass][] = [
  * (`file.write`, `file.create`) is left out too: a fanotify permission event does not carry the
  * opener's flags.
  */
+const FILE_PATH: [string, FieldClass][] = [["file.path", "path"]];
+const OLD_AND_NEW: [string, FieldClass][] = [
+  ["file.old_path", "path"],
+  ["file.new_path", "path"],
+];
 const KIND_FIELDS: ReadonlyMap<string, [string, FieldClass][]> = new Map([
-  ["file.open", [["file.path", "path"]]],
-  ["file.unlink", [["file.path", "path"]]],
-  [
-    "file.rename",
-    [
-      ["file.old_path", "path"],
-      ["file.new_path", "path"],
-    ],
-  ],
-  [
-    "file.link",
-    [
-      ["file.old_path", "path"],
-      ["file.new_path", "path"],
-    ],
-  ],
-  ["file.chmod", [["file.path", "path"]]],
-  ["file.chown", [["file.path", "path"]]],
-  ["file.symlink", [["file.path", "path"]]],
-  ["file.mkdir", [["file.path", "path"]]],
-  ["file.truncate", [["file.path", "path"]]],
+  ...["file.open", "file.unlink", "file.chmod", "file.chown", "file.symlink", "file.mkdir", "file.truncate"].map(
+    (kind): [string, [string, FieldClass][]] => [kind, FILE_PATH],
+  ),
+  ["file.rename", OLD_AND_NEW],
+  ["file.link", OLD_AND_NEW],
   [
     "net.connect",
     [
