@@ -32,8 +32,9 @@ describe("policies in the running sensor", () => {
     policyFile(policies, "work-files", {
       id: "tester-creates",
       on: "file.open",
+      // kill, not deny: `file.create` is not in the subset a deny rule's condition must keep to.
       when: `file.path == '${work}/files/a' && file.create && process.exe == '${exe}'`,
-      action: "deny",
+      action: "kill",
       severity: "high",
       tags: ["test"],
       message: "{{process.comm}} created {{file.path}} ({{file.syscall}})",
@@ -63,9 +64,9 @@ describe("policies in the running sensor", () => {
     );
     assert.deepEqual(alert.rule, { id: "tester-creates", policy: "work-files", severity: "high", tags: ["test"] });
     assert.equal(alert.message, `file-open created ${work}/files/a (open)`);
-    assert.equal(alert.action, "deny");
-    // Enforcement is not available yet: the rule's deny is reported, not done.
-    assert.equal(alert.outcome, "would_deny");
+    assert.equal(alert.action, "kill");
+    // Enforcement is not available yet: the rule's kill is reported, not done.
+    assert.equal(alert.outcome, "would_kill");
     assert.ok(s.logs().some((l) => String(l.msg).startsWith("enforcement is not available in this version")));
     const [opened] = alert.events as WireEvent[];
     assert.ok(opened);

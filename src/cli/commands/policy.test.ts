@@ -70,6 +70,25 @@ describe("vigil policy validate", () => {
     ]);
   });
 
+  test("a deny rule the kernel cannot decide: its part and why, exit 1", () => {
+    const file = join(dir, "deny.json");
+    const deny = structuredClone(good);
+    deny.metadata.name = "deny";
+    deny.spec.rules[0] = {
+      id: "perl-e",
+      on: "process.exec",
+      when: "process.exe == '/usr/bin/perl' && process.args.exists(a, a == '-e')",
+      action: "deny",
+    } as (typeof good.spec.rules)[0];
+    writeFileSync(file, JSON.stringify(deny, null, 2));
+    const out = run("validate", file);
+    assert.equal(out.status, VALIDATE_EXIT.invalid);
+    assert.equal(
+      out.stdout,
+      `${file}:12:52 perl-e: when (offset 34): deny: \`process.args.exists(a, a == '-e')\`: comprehensions (exists, all, exists_one, map, filter) cannot run in the kernel\n1 file: 1 rejected, 1 error\n`,
+    );
+  });
+
   test("a path that does not exist or holds no policy: exit 2", () => {
     const missing = run("validate", join(dir, "missing"));
     assert.equal(missing.status, VALIDATE_EXIT.nothing);

@@ -6,13 +6,16 @@ import { completeEvent, eventSchemaOf, unknownFields } from "../../events/sample
 import type { EventKind, VigilEvent } from "../../events/schema.js";
 import { listValue, type RuleBindings, ruleBindings } from "./bindings.js";
 import { checkExpression, functionTable } from "./check.js";
+import { notDeniable, outsideKernel } from "./enforceable.js";
 import {
   ExpressionError,
   type ExpressionText,
   forEachNode,
   type Location,
+  nodeText,
   type ParsedText,
   parseText,
+  type SplicedExpression,
   splice,
 } from "./expression.js";
 import { DYN, didYouMean, EVENT_TYPES, isEventKind, typeName, type ValueType } from "./fields.js";
@@ -83,7 +86,22 @@ export interface CompiledRule extends CompiledCondition {
   sequence?: CompiledSequence;
   /** Events that must raise an alert and look-alikes that must not: one list per example, in order. */
   examples?: { match: VigilEvent[][]; ignore: VigilEvent[][] };
+  /**
+   * Whether the kernel can decide the rule exactly: its condition and exceptions are in the
+   * subset of enforceable.ts. A deny rule always can (else it is rejected); `why` says what
+   * keeps any other rule out, as `when (offset 24): \`...\`: why`.
+   */
+  enforceable: { kernel: boolean; why?: string };
 }
+
+/** A part of a condition the kernel cannot decide, where it is written. */
+interface KernelProblem {
+  location: Location;
+  message: string;
+}
+
+/** Why a sequence rule is never decided in the kernel. */
+const SEQUENCE_IN_USER_SPACE = "a sequence's earlier steps are state kept in user space, which the kernel does not see";
 
 export interface CompiledPolicy {
   name: string;
@@ -256,13 +274,16 @@ class PolicyCompiler {
     const before = this.errors.length;
     let sequence: CompiledSequence | undefined;
     let single: CompiledCondition | undefined;
+    const outside: KernelProblem[] = [];
     if (rule.sequence) sequence = this.compileSequence(rule.sequence, [...path, "sequence"], rule.id);
     else if (rule.on !== undefined && rule.when !== undefined) {
-      single = this.compileCondition(
+      const compiled = this.compileCondition(
         kindsOf(rule.on),
         { label: "when", path: [...path, "when"], text: rule.when },
         rule.id,
       );
+      single = compiled?.condition;
+      if (compiled) outside.push(...compiled.outside);
     }
     const steps = sequence?.steps ?? [];
     const kinds = single?.kinds ?? [...new Set(steps.flatMap((s) => s.kinds))];
@@ -281,8 +302,12 @@ class PolicyCompiler {
         kinds,
         rule.id,
       );
-      if (program) exceptions.push({ name: exception.name, when: program.program });
+      if (program) {
+        exceptions.push({ name: exception.name, when: program.program });
+        if (single) outside.push(...this.outsideKernel(program.spliced, kinds));
+      }
     });
+    if (rule.action === "deny") this.checkDeny(rule, path, kinds, outside);
     // The message is rendered from the event that completes the match.
     const lastStep = rule.sequence?.steps[rule.sequence.steps.length - 1];
     const last = single?.kinds ?? (lastStep ? kindsOf(lastStep.on) : []);
@@ -314,11 +339,60 @@ class PolicyCompiler {
       message: compileTemplate(rule.message),
       ...(sequence && { sequence }),
       ...(examples && { examples }),
+      enforceable: sequence
+        ? { kernel: false, why: SEQUENCE_IN_USER_SPACE }
+        : outside.length === 0
+          ? { kernel: true }
+          : { kernel: false, why: describeProblem(outside[0] as KernelProblem) },
     };
   }
 
-  /** A condition with its bindings and prefilters for each of its kinds. */
-  private compileCondition(kinds: string[], text: ExpressionText, rule: string): CompiledCondition | undefined {
+  /**
+   * A deny rule is decided where the operation is stopped: on a kind that can be stopped
+   * before it happens, by a condition and exceptions the kernel decides exactly, and never
+   * by a sequence, whose earlier steps the kernel does not see.
+   */
+  private checkDeny(rule: RuleDocument, path: DocumentPath, kinds: readonly string[], outside: KernelProblem[]) {
+    const at = [...path, "action"];
+    if (rule.sequence) {
+      this.errors.push(
+        this.source.error(at, `deny: a sequence rule cannot deny: ${SEQUENCE_IN_USER_SPACE}; use kill`, {
+          rule: rule.id,
+        }),
+      );
+      return;
+    }
+    for (const kind of kinds) {
+      const why = notDeniable(kind);
+      if (why) this.errors.push(this.source.error(at, `deny: ${why}`, { rule: rule.id }));
+    }
+    for (const problem of outside) this.report(problem.location, `deny: ${problem.message}`, rule.id);
+  }
+
+  /** The parts of a condition the kernel cannot decide, each once, saying for which kinds if not all. */
+  private outsideKernel(spliced: SplicedExpression, kinds: readonly string[]): KernelProblem[] {
+    const nodes = new Map<bigint, Expr>();
+    const problems = this.perKind(kinds, (kind) =>
+      outsideKernel(spliced.expr, kind, this.listValues).map(({ node, why }) => {
+        nodes.set(node.id, node);
+        return { offset: node.id, message: why };
+      }),
+    );
+    return problems.map((p) => {
+      const { location, text } = nodeText(spliced, nodes.get(BigInt(p.offset)) as Expr);
+      return { location, message: `\`${text}\`: ${p.message}` };
+    });
+  }
+
+  /**
+   * A condition with its bindings and prefilters for each of its kinds, and the parts of it
+   * the kernel cannot decide.
+   */
+  private compileCondition(
+    kinds: string[],
+    text: ExpressionText,
+    rule: string,
+  ): { condition: CompiledCondition; outside: KernelProblem[] } | undefined {
     const when = this.condition(text, kinds, rule);
     if (!when) return undefined;
     const prefilters = new Map<string, Prefilter>();
@@ -328,7 +402,8 @@ class PolicyCompiler {
     }
     const bindings = new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)]));
     const kernel = kernelParts(when.expr, kinds, this.listValues, text.label);
-    return { kinds, when: when.program, bindings, prefilters, kernel };
+    const condition = { kinds, when: when.program, bindings, prefilters, kernel };
+    return { condition, outside: this.outsideKernel(when.spliced, kinds) };
   }
 
   private compileSequence(doc: SequenceDocument, path: DocumentPath, rule: string): CompiledSequence | undefined {
@@ -352,7 +427,7 @@ class PolicyCompiler {
       ),
     );
     if (!steps.every((s) => s !== undefined)) return undefined;
-    return { within, by: doc.by, steps };
+    return { within, by: doc.by, steps: steps.map((s) => s.condition) };
   }
 
   /**
@@ -442,7 +517,7 @@ class PolicyCompiler {
     text: ExpressionText,
     kinds: readonly string[],
     rule: string,
-  ): { program: Program; expr: Expr } | undefined {
+  ): { program: Program; expr: Expr; spliced: SplicedExpression } | undefined {
     const parsed = this.parse(text, rule);
     if (!parsed) return undefined;
     let spliced: ReturnType<typeof splice>;
@@ -469,7 +544,7 @@ class PolicyCompiler {
     problems.push(...badPatterns(spliced.expr));
     for (const p of problems) this.report(spliced.locate(p.offset), p.message, rule);
     if (problems.length > 0) return undefined;
-    return { program: plan(environment, spliced.expr) as unknown as Program, expr: spliced.expr };
+    return { program: plan(environment, spliced.expr) as unknown as Program, expr: spliced.expr, spliced };
   }
 
   /**
@@ -495,6 +570,11 @@ class PolicyCompiler {
         : { ...problem, message: `${problem.message} (in ${where.join(", ")} events)` },
     );
   }
+}
+
+/** `when (offset 24): \`...\`: why`, as a rule's `enforceable.why`. */
+function describeProblem(p: KernelProblem): string {
+  return `${p.location.source.label} (offset ${p.location.offset}): ${p.message}`;
 }
 
 /** `matches` with a constant pattern that RE2 refuses: found now rather than per event. */

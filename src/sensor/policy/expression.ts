@@ -180,3 +180,77 @@ export function forEachNode(e: Expr | undefined, visit: (e: Expr) => void): void
     }
   }
 }
+
+/**
+ * Where a node of a spliced tree starts in the text it came from, and its text there: from
+ * the first to the last token of its subtree written in that text, with the brackets around
+ * them that it needs to balance. Nodes only record where they start, so a message about a
+ * sub-expression gets its extent this way.
+ */
+export function nodeText(spliced: SplicedExpression, e: Expr): { location: Location; text: string } {
+  const { source, offset } = spliced.locate(e.id);
+  let first = offset;
+  let last = offset;
+  forEachNode(e, (n) => {
+    const at = spliced.locate(n.id);
+    if (at.source !== source) return;
+    first = Math.min(first, at.offset);
+    last = Math.max(last, at.offset);
+  });
+  const text = source.text;
+  let start = first;
+  let end = tokenEnd(text, last);
+  const { unopened, unclosed } = brackets(text.slice(start, end));
+  // A closing bracket without its opening one: the opening one is just before, past spaces.
+  for (let n = 0; n < unopened; n++) {
+    let at = start - 1;
+    while (at >= 0 && /\s/.test(text[at] as string)) at--;
+    if (text[at] !== "(") break;
+    start = at;
+  }
+  for (const closer of unclosed) {
+    let at = end;
+    while (at < text.length && /\s/.test(text[at] as string)) at++;
+    if (text[at] !== closer) break;
+    end = at + 1;
+  }
+  return { location: { source, offset: start }, text: text.slice(start, end).replace(/\s+/g, " ") };
+}
+
+const CLOSERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
+
+/** Brackets closed before being opened, and the closers still owed, innermost first. */
+function brackets(text: string): { unopened: number; unclosed: string[] } {
+  const open: string[] = [];
+  let unopened = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '"' || ch === "'") i = stringEnd(text, i) - 1;
+    else if (CLOSERS[ch]) open.push(CLOSERS[ch]);
+    else if (ch === ")" || ch === "]" || ch === "}") {
+      if (open.length > 0) open.pop();
+      else unopened++;
+    }
+  }
+  return { unopened, unclosed: open.reverse() };
+}
+
+/** The end of the token that starts at `at`: a string literal, a name, a number, `.name`. */
+function tokenEnd(text: string, at: number): number {
+  let i = at;
+  while (/[rRbB]/.test(text[i] ?? "") && /[rRbB'"]/.test(text[i + 1] ?? "")) i++;
+  if (text[i] === '"' || text[i] === "'") return stringEnd(text, i);
+  if (text[i] === ".") i++;
+  const word = /^[A-Za-z0-9_]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i));
+  return word ? i + word[0].length : at + 1;
+}
+
+/** The end of the quoted string whose opening quote is at `at` (triple quotes too). */
+function stringEnd(text: string, at: number): number {
+  const quote = text[at] as string;
+  const raw = /[rR]/.test(text[at - 1] ?? "") || /[rR]/.test(text[at - 2] ?? "");
+  const delimiter = text.startsWith(quote.repeat(3), at) ? quote.repeat(3) : quote;
+  let i = at + delimiter.length;
+  while (i < text.length && !text.startsWith(delimiter, i)) i += text[i] === "\\" && !raw ? 2 : 1;
+  return Math.min(text.length, i + delimiter.length);
+}
