@@ -134,9 +134,9 @@ describe("deny rules outside it: each part that cannot compile, where it is writ
 
   test("a kind that cannot be stopped before it happens, and a sequence rule", () => {
     assert.deepEqual(
-      errors([deny(["file.open", "file.unlink"], "file.path == '/etc/passwd'"), connectThenShell("s", "deny")]),
+      errors([deny(["file.open", "file.chown"], "file.path == '/etc/passwd'"), connectThenShell("s", "deny")]),
       [
-        `p.json:${LINE}:95 r: deny: file.unlink cannot be denied before it happens on this design; use kill or alert`,
+        `p.json:${LINE}:94 r: deny: file.chown cannot be denied before it happens on this design; use kill or alert`,
         `p.json:${LINE + 1}:151 s: deny: a sequence rule cannot deny: a sequence's earlier steps are state kept in user space, which the kernel does not see; use kill`,
       ],
     );

@@ -30,6 +30,12 @@ export const DENIABLE: ReadonlyMap<string, string> = new Map([
   ["file.open", "BPF-LSM file_open or fanotify FAN_OPEN_PERM"],
   ["net.connect", "BPF-LSM socket_connect or cgroup connect4/6 (sendmsg4/6 for UDP)"],
   ["net.bind", "BPF-LSM socket_bind or cgroup bind4/6"],
+  // Without BPF-LSM these are only stopped by killing the process, after the call completed:
+  // enforcement reports that as such.
+  ["file.unlink", "BPF-LSM path_unlink; else SIGKILL after the call"],
+  ["file.rename", "BPF-LSM path_rename; else SIGKILL after the call"],
+  ["file.chmod", "BPF-LSM path_chmod; else SIGKILL after the call"],
+  ["kernel.module_load", "BPF-LSM kernel_read_file / kernel_module_request; else SIGKILL after the call"],
 ]);
 
 /** How the kernel compares a field: paths and names whole or by their ends, ids and addresses whole. */
