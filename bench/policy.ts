@@ -6,11 +6,11 @@ import { type DeepPartial, sampleEvent } from "../src/events/samples.js";
 import type { EventKind, EventOf, ProcessContext, VigilEvent } from "../src/events/schema.js";
 import { installRoot } from "../src/paths.js";
 import { ruleBindings } from "../src/sensor/policy/bindings.js";
-import { compilePolicyFile, PolicyEngine, PolicySet } from "../src/sensor/policy/index.js";
+import { loadPolicyPaths, PolicyEngine, PolicySet } from "../src/sensor/policy/index.js";
 
 /**
- * Events per second through the policy engine on one core: a host-like rule set
- * (bench/policies/host.json, 35 rules over 19 kinds) against a mix of events shaped like a
+ * Events per second through the policy engine on one core: the stock policies (policies/; or
+ * BENCH_POLICIES=PATH, e.g. bench/policies/host.json) against a mix of events shaped like a
  * busy host's (opens most, then process and network events), or against recorded events
  * (BENCH_EVENTS=FILE, JSON lines as `vigil run --output` writes them). Also prints what
  * cel-es costs per evaluation, which the engine is built around; BENCH_NO_PREFILTER=1 runs
@@ -161,16 +161,17 @@ const events: VigilEvent[] = recorded
       .filter((e) => (e.kind as string) !== "alert")
   : syntheticEvents(20_000);
 
-const policyFile = join(installRoot, "bench/policies/host.json");
-const compiled = compilePolicyFile(policyFile, readFileSync(policyFile, "utf8"));
-if (!compiled.policy) throw new Error(`bench policy does not compile: ${JSON.stringify(compiled.errors)}`);
+// The stock policies by default; BENCH_POLICIES=PATH for others (bench/policies/host.json: 35 rules over 19 kinds).
+const policyPath = process.env.BENCH_POLICIES ?? join(installRoot, "policies");
+const loaded = loadPolicyPaths([policyPath]);
+if (loaded.errors.length > 0) throw new Error(`bench policies do not compile: ${JSON.stringify(loaded.errors)}`);
 const engine = new PolicyEngine();
 // BENCH_NO_PREFILTER=1: every test goes to cel-es, to see what the prefilters save.
 const noPrefilter = process.env.BENCH_NO_PREFILTER === "1";
-const policy = noPrefilter
-  ? { ...compiled.policy, rules: compiled.policy.rules.map((r) => ({ ...r, prefilters: new Map() })) }
-  : compiled.policy;
-engine.swap(new PolicySet([policy], []));
+const policies = noPrefilter
+  ? loaded.policies.map((p) => ({ ...p, rules: p.rules.map((r) => ({ ...r, prefilters: new Map() })) }))
+  : loaded.policies;
+engine.swap(new PolicySet(policies, []));
 
 let alerts = 0;
 const emit = () => {
@@ -215,6 +216,7 @@ const cel = {
 const line = {
   bench: "policy",
   source: recorded ? `recorded (${recorded})` : "synthetic",
+  policies: policyPath,
   prefilters: !noPrefilter,
   events: evaluated,
   rules: stats.rules,
