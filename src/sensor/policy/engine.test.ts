@@ -402,8 +402,8 @@ describe("prefilters", () => {
     const without = hostPolicy()
       .rules.filter((r) => r.prefilters.size === 0)
       .map((r) => r.id);
-    // A condition that begins with a comprehension is left to cel-es whole.
-    assert.deepEqual(without, ["system-binary-renamed"]);
+    // Comprehensions over lists are tested ahead too (`exists` with the element bound).
+    assert.deepEqual(without, []);
   });
 
   test("a prefilter never changes a result: the host set gives the same alerts and errors with and without", () => {
@@ -422,18 +422,72 @@ describe("prefilters", () => {
       "file.mode != null || file.inode > 0",
       "process.exe.startsWith('/tmp/') && process.ancestry.exists(a, a.exe == '/usr/bin/node')",
       "file.mode > 0 || file.write",
+      "lists.dirs.exists(d, file.path.startsWith(d)) && !lists.names.exists(n, file.path.endsWith('/' + n))",
+      "['/etc/shadow', '/etc/passwd'].exists(p, file.path == p || p == process.exe)",
+      "process.ancestry.exists(a, lists.names.exists(n, a.exe.endsWith('/' + n + '')))",
+      "process.args.exists(a, a in lists.dirs || a.contains('sh'))",
+      "file.path.matches(r'^/home/[^/]+/\\.ssh/id_') || file.path.matches(r'^/root/\\.ssh/id_[^/]+$')",
+      "!file.path.matches('^/tmp/x?y')",
+      "file.error != null && file.error.startsWith('E')",
+      "lists.ints.exists(i, process.uid == i)",
     ];
-    const policy = compile(conditions.map((when, i) => ({ id: `c${i}`, on: "file.open", when })));
-    // All but the last: `file.mode` may be null, so its side of the || cannot be tested ahead.
+    const lists = {
+      dirs: ["/etc/", "/tmp/", "/home/a/.ssh", ""],
+      names: ["shadow", "id_rsa", "bash", "x", "/"],
+      ints: [0, 1001],
+    };
+    const policy = compile(
+      conditions.map((when, i) => ({ id: `c${i}`, on: "file.open", when })),
+      { lists },
+    );
+    // All but c7 (`file.mode` may be null, so its side of the || cannot be tested ahead) and the
+    // negated regex (a `matches` prefix only says "cannot match", so its negation is unknown);
+    // an int compared with a bound element (only string terms are read) is left to cel-es too.
     assert.deepEqual(
       policy.rules.filter((r) => r.prefilters.size === 0).map((r) => r.id),
-      ["c7"],
+      ["c7", "c13", "c15"],
     );
-    const { fast, slow } = bothWays(
-      policy,
-      mixedEvents(1500).filter((e) => e.kind === "file.open"),
+    // Edge cases: an exact prefix, one character off, the empty path, a null error, empty lists.
+    const edges = [
+      "/etc/",
+      "/etc",
+      "/etc/shadow",
+      "/etc/shadoW",
+      "",
+      "/",
+      "/home/a/.ssh",
+      "/home/a/.ssh/id_rsa",
+      "/home/a/.sshx",
+      "/home//.ssh/id_x",
+      "/root/.ssh/id_",
+      "/root/.ssh/id_a/b",
+      "/tmp/y",
+      "/tmp/xy",
+      "/tmp/x",
+      "/usr/bin/bash",
+    ].flatMap((path) =>
+      [null, "EACCES", ""].flatMap((error) =>
+        [[], ["/etc/", "sh"], ["x"]].map((args) =>
+          event("file.open", {
+            process: {
+              ...cat,
+              exe: path,
+              uid: path.length % 2 === 0 ? 0 : 1001,
+              args,
+              ancestry: path === "" ? [] : [{ pid: 1, exe: `/usr/bin/${path.slice(-1)}` }],
+            },
+            file: { path, error, result: error === null ? 3 : -13 },
+          }),
+        ),
+      ),
     );
+    const { fast, slow } = bothWays(policy, [...mixedEvents(1500).filter((e) => e.kind === "file.open"), ...edges]);
     assert.deepEqual(fast, slow);
+    // The new shapes (c8 on) both match and miss on these events.
+    assert.ok(
+      fast.counters.slice(8).every(([, matched]) => (matched as number) > 0),
+      JSON.stringify(fast.counters),
+    );
   });
 });
 
