@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fromJson } from "../../src/events/json.js";
@@ -76,15 +77,29 @@ export async function startSensor(
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  // The sensor may be mid-write: only lines that end in a newline are whole.
+  // Read on from where the last call stopped: a busy host's events file grows large, and tests
+  // poll. The sensor may be mid-write: only lines that end in a newline are whole.
+  const seen: WireEvent[] = [];
+  const decoder = new StringDecoder("utf8");
+  let offset = 0;
+  let partial = "";
   const events = () => {
     if (!existsSync(output)) return [];
-    const text = readFileSync(output, "utf8");
-    return text
-      .slice(0, text.lastIndexOf("\n") + 1)
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => fromJson(l) as WireEvent);
+    const fd = openSync(output, "r");
+    try {
+      const size = fstatSync(fd).size;
+      if (size > offset) {
+        const chunk = Buffer.alloc(size - offset);
+        offset += readSync(fd, chunk, 0, chunk.length, offset);
+        const text = partial + decoder.write(chunk);
+        const end = text.lastIndexOf("\n") + 1;
+        partial = text.slice(end);
+        for (const line of text.slice(0, end).split("\n")) if (line) seen.push(fromJson(line) as WireEvent);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return seen.slice();
   };
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
 
