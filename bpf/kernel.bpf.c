@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vigil.h"
 #include "lib/emit.h"
+#include "lib/fd.h"
 #include "lib/filter.h"
 #include "lib/path.h"
 #include "lib/syscall.h"
@@ -47,20 +48,6 @@ static __always_inline void kernel_record_head(struct vg_header *hdr, struct vg_
 	hdr->flags = 0;
 	hdr->ktime = bpf_ktime_get_ns();
 	vg_task_fill(task, bpf_get_current_task_btf());
-}
-
-/* The open file behind the current task's descriptor @fd, or NULL. */
-static __always_inline struct file *kernel_fd_file(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
 }
 
 /*
@@ -179,7 +166,7 @@ static __always_inline const struct path *kernel_at_base(long dfd)
 
 	if ((int)dfd == KERNEL_AT_FDCWD)
 		return kernel_cwd();
-	file = kernel_fd_file((int)dfd);
+	file = vg_file_of_fd((int)dfd);
 	if (!file)
 		return NULL;
 	return __builtin_preserve_access_index(&file->f_path);
@@ -259,7 +246,7 @@ VG_SYSCALL_EXIT_OF(VG_OP_KERNEL_MODULE_LOAD, vg_module_finit)
 	rec->fd = VG_SYSCALL_ARG0(regs);
 	rec->load_flags = VG_SYSCALL_ARG2(regs);
 	off = sizeof(*rec);
-	file = kernel_fd_file(rec->fd);
+	file = vg_file_of_fd(rec->fd);
 	if (file) {
 		rec->path_len = vg_path_copy((char *)rec + off, __builtin_preserve_access_index(&file->f_path), &cut);
 		off += rec->path_len;
@@ -277,7 +264,7 @@ VG_SYSCALL_EXIT_OF(VG_OP_KERNEL_MODULE_LOAD, vg_module_finit)
 static __always_inline __u32 bpf_prog_of_fd(long fd, __u8 *tag)
 {
 	static const char prog_name[] = "bpf-prog";
-	struct file *file = kernel_fd_file(fd);
+	struct file *file = vg_file_of_fd(fd);
 	struct bpf_prog *prog;
 
 	if (!kernel_anon_file_is(file, prog_name, sizeof(prog_name)))
@@ -461,7 +448,7 @@ VG_SYSCALL_EXIT_OF(VG_OP_NS_CHANGE, vg_ns_setns)
 	if (!rec)
 		return 0;
 	rec->fd = VG_SYSCALL_ARG0(regs);
-	file = kernel_fd_file(rec->fd);
+	file = vg_file_of_fd(rec->fd);
 	if (file) {
 		inode = BPF_CORE_READ(file, f_inode);
 		magic = BPF_CORE_READ(inode, i_sb, s_magic);
@@ -621,7 +608,7 @@ VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_umount)
 /* Appends the device name and filesystem type of the mount that descriptor @fd holds; returns the new offset. */
 static __always_inline __u32 mount_of_fd(struct vg_mount *rec, __u32 off, long fd)
 {
-	struct file *file = kernel_fd_file(fd);
+	struct file *file = vg_file_of_fd(fd);
 	struct vfsmount *mnt;
 
 	if (!file)
@@ -658,7 +645,7 @@ VG_SYSCALL_EXIT_OF(VG_OP_FS_MOUNT, vg_fsmount)
 	if (ret >= 0) {
 		off = mount_of_fd(rec, off, ret);
 	} else {
-		file = kernel_fd_file(rec->fd);
+		file = vg_file_of_fd(rec->fd);
 		if (kernel_anon_file_is(file, context_name, sizeof(context_name))) {
 			fc = BPF_CORE_READ(file, private_data);
 			rec->source_len = mount_kernel_str(rec, off, BPF_CORE_READ(fc, source), VG_PATH_MAX,

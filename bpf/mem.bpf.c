@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vigil.h"
 #include "lib/emit.h"
+#include "lib/fd.h"
 #include "lib/filter.h"
 #include "lib/path.h"
 #include "lib/syscall.h"
@@ -26,22 +27,6 @@ char LICENSE[] SEC("license") = "GPL";
 #else
 #define MAP_ANONYMOUS 0x20
 #endif
-
-/* The file open as @fd in the current task, or NULL. Read with probes: the table may change meanwhile. */
-static __always_inline struct file *mem_fd_file(int fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
-		return NULL;
-	return file;
-}
 
 /*
  * Sends one W+X request. Only called once prot asked for W+X and the kind is wanted, so the
@@ -73,7 +58,7 @@ static __always_inline void mem_exec_mapping(struct pt_regs *regs, long ret, __u
 		rec->map_flags = VG_SYSCALL_ARG3(regs);
 		rec->fd = VG_SYSCALL_ARG4(regs);
 		if (!(rec->map_flags & MAP_ANONYMOUS))
-			file = mem_fd_file(rec->fd);
+			file = vg_file_of_fd(rec->fd);
 	} else if (syscall == VG_MEM_PKEY_MPROTECT) {
 		rec->pkey = VG_SYSCALL_ARG3(regs);
 	}

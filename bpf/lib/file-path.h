@@ -14,6 +14,7 @@
 #include "vigil.h"
 #include "lib/filter.h"
 #include "lib/cast.h"
+#include "lib/fd.h"
 #include "lib/path.h"
 
 /* include/uapi/linux/fcntl.h; #defines, so vmlinux.h lacks them. */
@@ -100,19 +101,6 @@ static __always_inline void vg_file_tree_changed(long ret)
 	gen = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
 	if (gen)
 		__sync_fetch_and_add(gen, 1);
-}
-
-/* The open file behind @fd in the current task, or NULL; an untyped pointer (see lib/cast.h). */
-static __always_inline struct file *vg_file_of_fd(int fd)
-{
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
-	struct file **fds = fdt->fd;
-	struct file *file = NULL;
-
-	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
 }
 
 /* The directory a path relative to @dirfd is resolved in: the cwd for AT_FDCWD; else NULL if no file. */
