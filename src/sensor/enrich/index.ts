@@ -28,15 +28,17 @@ const builders = new Map<string, AnyBuilder>(
 );
 
 function sameTask(a: TaskRecord, b: TaskRecord): boolean {
+  // The decoder hands out one TaskRecord while a task's bytes repeat: usually the same object.
   return (
-    a.tid === b.tid &&
-    a.ppid === b.ppid &&
-    a.uid === b.uid &&
-    a.gid === b.gid &&
-    a.euid === b.euid &&
-    a.comm === b.comm &&
-    a.cgroupId === b.cgroupId &&
-    a.startBoottime === b.startBoottime
+    a === b ||
+    (a.tid === b.tid &&
+      a.ppid === b.ppid &&
+      a.uid === b.uid &&
+      a.gid === b.gid &&
+      a.euid === b.euid &&
+      a.comm === b.comm &&
+      a.cgroupId === b.cgroupId &&
+      a.startBoottime === b.startBoottime)
   );
 }
 
