@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -402,11 +411,17 @@ describe("the stock policies on real behaviour", () => {
   let sensor: RunningSensor | undefined;
   let work: string;
   let home: string;
+  let testers: string;
 
   before(async (t) => {
     if (!requireKernel(t as never)) return;
     work = realpathSync(mkdtempSync(join(tmpdir(), "vigil-stock-")));
     home = mkdtempSync("/home/vigil-e2e-");
+    // The testers run from a directory no rule watches: a checkout below /tmp would otherwise
+    // make every case an exec from a staging directory too.
+    testers = mkdtempSync("/var/lib/vigil-e2e-testers-");
+    chmodSync(testers, 0o755);
+    for (const name of readdirSync(progs)) copyFileSync(join(progs, name), join(testers, name));
     const fakes = join(work, "bin");
     mkdirSync(fakes);
     mkdirSync(join(work, "rootfs/usr/bin"), { recursive: true });
@@ -432,6 +447,7 @@ describe("the stock policies on real behaviour", () => {
     if (sensor) await sensor.stop();
     if (work) rmSync(work, { recursive: true, force: true });
     if (home) rmSync(home, { recursive: true, force: true });
+    if (testers) rmSync(testers, { recursive: true, force: true });
   });
 
   test("each case fires exactly the rules it should, in its own process tree", async (t) => {
@@ -442,7 +458,7 @@ describe("the stock policies on real behaviour", () => {
       T: work,
       H: home,
       F: join(work, "bin"),
-      P: progs,
+      P: testers,
       A: outwardAddress(),
       ROOTDEV: execFileSync("findmnt", ["-no", "SOURCE", "/"], { encoding: "utf8" }).trim(),
     };
