@@ -273,10 +273,12 @@ static __always_inline int file_fd(const struct vg_kind_config *kind, long ret, 
 }
 
 /*
- * Every open. The verdict comes before anything costly: from the string for an absolute path,
- * from the kind's default when it has no prefixes, else (a relative path) from the string
- * joined to its directory, which is cached. Only then the record: a successful open reports
- * the file reached, found through the new fd; a failed one the directory of a relative path.
+ * Every open. The verdict comes before anything costly: for a successful open from the file it
+ * reached (vg_file_open_verdict: its directory's cached verdict, or its directory and name);
+ * otherwise from the string for an absolute path, from the kind's default when it has no
+ * prefixes, else (a relative path) from the string joined to its directory, which is cached.
+ * Only then the record: a successful open reports the file reached, found through the new fd;
+ * a failed one the directory of a relative path.
  */
 static __always_inline int file_open(const struct vg_kind_config *kind, long ret, __u16 syscall, int dirfd,
 				     const char *user, __u32 flags, __u32 mode, bool in_root)
@@ -285,31 +287,44 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	struct file_args a = { .flags = flags, .mode = mode, .fd = -1 };
 	const struct vigil_file_dir *dir = NULL;
 	const struct path *base = NULL;
+	struct vg_path_key *key = NULL;
 	struct vigil_path_buf *buf;
-	struct vg_path_key *key;
+	struct file *file = NULL;
+	bool absolute = false;
 	struct vg_file *rec;
-	struct file *file;
-	bool absolute;
+	long n = -1, verdict = -1;
 	__u64 off;
 	__u32 len;
 	bool cut;
-	long n;
 
-	key = vg_path_key_start(VG_OP_FILE_OPEN);
-	if (!key)
-		return 0;
-	n = vg_path_key_load_user(key, user);
-	/* With RESOLVE_IN_ROOT an absolute path starts at dirfd. */
-	absolute = file_absolute(key, n) && !in_root;
-	if (absolute || !kind->use_paths) {
-		if (!vg_path_wanted(kind, key, absolute ? n : -1, access))
-			return 0;
-	} else {
-		base = vg_file_base_dir(dirfd);
-		dir = vg_file_dir(base);
-		if (!((dir ? vg_file_verdict_joined(kind, VG_OP_FILE_OPEN, dir, user) : kind->path_default) & access)) {
+	if (ret >= 0) {
+		file = vg_file_of_fd(ret);
+		if (file)
+			verdict = vg_file_open_verdict(kind, file);
+	}
+	if (verdict >= 0) {
+		if (!(verdict & access)) {
 			vg_filtered_count(VG_OP_FILE_OPEN);
 			return 0;
+		}
+	} else {
+		key = vg_path_key_start(VG_OP_FILE_OPEN);
+		if (!key)
+			return 0;
+		n = vg_path_key_load_user(key, user);
+		/* With RESOLVE_IN_ROOT an absolute path starts at dirfd. */
+		absolute = file_absolute(key, n) && !in_root;
+		if (absolute || !kind->use_paths) {
+			if (!vg_path_wanted(kind, key, absolute ? n : -1, access))
+				return 0;
+		} else {
+			base = vg_file_base_dir(dirfd);
+			dir = vg_file_dir(base);
+			if (!((dir ? vg_file_verdict_joined(kind, VG_OP_FILE_OPEN, dir, user) : kind->path_default) &
+			      access)) {
+				vg_filtered_count(VG_OP_FILE_OPEN);
+				return 0;
+			}
 		}
 	}
 
@@ -317,24 +332,21 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	if (!rec)
 		return 0;
 	off = sizeof(*rec);
-	len = file_put_key(rec, off, key, n);
+	len = key ? file_put_key(rec, off, key, n) : -1;
 	if (len == (__u32)-1)
 		len = file_put_user(rec, off, user, VG_FILE_PATH_TRUNCATED);
 	rec->path_len = len;
 	off += len;
-	if (ret >= 0) {
-		file = vg_file_of_fd(ret);
-		if (file) {
-			buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
-			struct inode *inode = vg_cast(struct file, file)->f_inode;
+	if (file) {
+		buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
+		struct inode *inode = vg_cast(struct file, file)->f_inode;
 
-			rec->ino = inode->i_ino;
-			rec->dev = inode->i_sb->s_dev;
-			len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
-			rec->file_len = len;
-			off += len;
-		}
-	} else if (!absolute) {
+		rec->ino = inode->i_ino;
+		rec->dev = inode->i_sb->s_dev;
+		len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
+		rec->file_len = len;
+		off += len;
+	} else if (ret < 0 && !absolute) {
 		if (!base) {
 			base = vg_file_base_dir(dirfd);
 			dir = vg_file_dir(base);

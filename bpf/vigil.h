@@ -89,6 +89,11 @@ enum vg_path_access {
 	VG_ACCESS_READ = 1 << 0,
 	VG_ACCESS_WRITE = 1 << 1,   /* also creation, deletion and changes of metadata */
 	VG_ACCESS_ANY = 3,
+	/*
+	 * Only in vg_paths values, beside the access: longer prefixes start with this one, which
+	 * ends in '/', so the names in that directory are not all decided alike.
+	 */
+	VG_PATH_SPLIT = 1 << 2,
 };
 
 enum vg_config_flags {
@@ -106,6 +111,7 @@ struct vg_kind_config {
 struct vg_config {
 	__u32 sensor_tgid;    /* the agent's own events are never sent */
 	__u32 flags;          /* enum vg_config_flags */
+	__u64 interest_gen;   /* changed after every write of the filter maps */
 };
 
 /* Prefixes are matched on the first VG_PREFIX_MAX - 1 bytes of a path. */

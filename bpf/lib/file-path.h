@@ -59,6 +59,9 @@ struct vigil_file_dir {
 	__u64 parent;      /* its parent dentry then */
 	__u32 len;         /* bytes of the whole path; the first FILE_DIR_KEPT are in path */
 	__u32 cut;         /* the walk was cut (see enum vg_file_flags) */
+	__u64 open_gen;    /* vg_config.interest_gen when open_verdict was decided */
+	__u32 open_verdict; /* the verdict on opens of names in it, or VG_PATH_SPLIT */
+	__u32 pad;
 	char path[FILE_DIR_KEPT + 1];
 };
 
@@ -119,36 +122,60 @@ static __always_inline const struct path *vg_file_base_dir(int dirfd)
 	return __builtin_preserve_access_index(&file->f_path);
 }
 
+/* Where the directory of an opened file is put together as a struct path
+ * (vg_file_open_verdict): walked as VG_FILE_PARENT. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path);
+} vg_file_parent_buf SEC(".maps");
+
+/* A path to walk: the one in vg_file_parent_buf (a map value, which global functions do not take). */
+#define VG_FILE_PARENT 0
+
 /*
- * Resolves the struct path at @path into the shared path buffer (lib/path.h); returns 1 when
- * the path was cut, -1 when there is no buffer. A global function, so that the verifier checks
- * the walk once per program rather than at every call in every state (a rename has four); the
- * pointer goes as a number, since global functions take no kernel pointers.
+ * Resolves the struct path at @path (or VG_FILE_PARENT) into the shared path buffer
+ * (lib/path.h); returns 1 when the path was cut, -1 when there is no buffer. A global
+ * function, so that the verifier checks the walk once per program rather than at every call in
+ * every state (a rename has four); the pointer goes as a number, since global functions take
+ * no kernel pointers.
  */
 __noinline int vg_file_resolve(__u64 path)
 {
 	__u32 zero = 0;
 	struct vigil_path_buf *buf = bpf_map_lookup_elem(&vg_path_buf, &zero);
+	const struct path *parent;
 
 	if (!buf)
 		return -1;
-	return vg_path_resolve((const struct path *)path, buf);
+	if (path != VG_FILE_PARENT)
+		return vg_path_resolve((const struct path *)path, buf);
+	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
+	return parent ? vg_path_resolve(parent, buf) : -1;
 }
 
-/* Resolves @path into the shared path buffer; NULL when there is none. */
-static __always_inline struct vigil_path_buf *vg_file_walk(const struct path *path, bool *truncated)
+/* Resolves the path at @path (a number: see vg_file_resolve) into the shared path buffer. */
+static __always_inline struct vigil_path_buf *vg_file_walk_at(__u64 path, bool *truncated)
 {
 	__u32 zero = 0;
 	int cut;
 
 	*truncated = false;
-	if (!path)
-		return NULL;
-	cut = vg_file_resolve((__u64)path);
+	cut = vg_file_resolve(path);
 	if (cut < 0)
 		return NULL;
 	*truncated = cut;
 	return bpf_map_lookup_elem(&vg_path_buf, &zero);
+}
+
+/* Resolves @path into the shared path buffer; NULL when there is none. */
+static __always_inline struct vigil_path_buf *vg_file_walk(const struct path *path, bool *truncated)
+{
+	*truncated = false;
+	if (!path)
+		return NULL;
+	return vg_file_walk_at((__u64)path, truncated);
 }
 
 /* The resolved string's length in @buf (below VG_PATH_MAX). */
@@ -173,8 +200,11 @@ static __always_inline __u32 vg_file_walked_copy(void *dst, struct vigil_path_bu
 	return len;
 }
 
-/* The directory @path resolved, from the cache when it can be; NULL when there is none. */
-static __always_inline const struct vigil_file_dir *vg_file_dir(const struct path *path)
+/*
+ * The directory @path resolved, from the cache when it can be, else by walking @walk (@path as
+ * a number, or VG_FILE_PARENT); NULL when there is none.
+ */
+static __always_inline struct vigil_file_dir *vg_file_dir_at(const struct path *path, __u64 walk)
 {
 	struct vigil_file_dir_key key;
 	const struct path *typed;
@@ -202,13 +232,16 @@ static __always_inline const struct vigil_file_dir *vg_file_dir(const struct pat
 		return dir;
 
 	dir = bpf_map_lookup_elem(&vg_file_dir_buf, &zero);
-	buf = vg_file_walk(path, &cut);
+	buf = vg_file_walk_at(walk, &cut);
 	if (!dir || !buf)
 		return NULL;
 	dir->gen = gen;
 	dir->ino = ino;
 	dir->parent = parent;
 	dir->cut = cut;
+	dir->open_gen = (__u64)-1;
+	dir->open_verdict = 0;
+	dir->pad = 0;
 	dir->len = vg_file_walked_len(buf);
 	start = PATH_VOLATILE(buf->pos);
 	len = dir->len;
@@ -221,6 +254,12 @@ static __always_inline const struct vigil_file_dir *vg_file_dir(const struct pat
 		return NULL;
 	bpf_map_update_elem(&vg_file_dirs, &key, dir, BPF_ANY);
 	return dir;
+}
+
+/* The directory @path resolved, from the cache when it can be; NULL when there is none. */
+static __always_inline struct vigil_file_dir *vg_file_dir(const struct path *path)
+{
+	return path ? vg_file_dir_at(path, (__u64)path) : NULL;
 }
 
 /*
@@ -259,7 +298,25 @@ static __always_inline __u32 vg_file_verdict(const struct vg_kind_config *kind, 
 		len = sizeof(key->path);
 	key->prefixlen = 8 + 8 * (__u32)len;
 	found = bpf_map_lookup_elem(&vg_paths, key);
-	return found ? *found : kind->path_default;
+	return found ? *found & VG_ACCESS_ANY : kind->path_default;
+}
+
+/*
+ * The verdict on the directory path in @key (@len bytes, ending in '/') as it holds for every
+ * name in it, or VG_PATH_SPLIT when longer prefixes decide some names otherwise.
+ */
+static __always_inline __u32 vg_file_verdict_split(const struct vg_kind_config *kind, struct vg_path_key *key,
+						   long len)
+{
+	__u32 *found;
+
+	if (len > sizeof(key->path))
+		return VG_PATH_SPLIT;
+	key->prefixlen = 8 + 8 * (__u32)len;
+	found = bpf_map_lookup_elem(&vg_paths, key);
+	if (!found)
+		return kind->path_default;
+	return *found & VG_PATH_SPLIT ? VG_PATH_SPLIT : *found & VG_ACCESS_ANY;
 }
 
 /* The verdict on the resolved path in @buf; a cut path, which cannot be decided, is sent. */
@@ -312,6 +369,34 @@ __noinline int vg_file_unclean(const struct vigil_file_key *k, __u32 at)
 }
 
 /*
+ * Loads @dir's path into the key buffer for kind @op, followed by a separator unless it is the
+ * root (the only directory ending in '/'); returns the buffer with *@len and *@slash set, or
+ * NULL.
+ */
+static __always_inline struct vigil_file_key *vg_file_key_dir(__u32 op, const struct vigil_file_dir *dir, __u32 *len,
+							      __u32 *slash)
+{
+	struct vigil_file_key *k;
+	__u32 zero = 0;
+	long n;
+
+	k = bpf_map_lookup_elem(&vg_file_key_buf, &zero);
+	if (!k)
+		return NULL;
+	k->key.kind = op;
+	n = vg_path_key_load_kernel(&k->key, dir->path, dir->len);
+	if (n < 0)
+		return NULL;
+	*len = n;
+	*slash = 0;
+	if (n < sizeof(k->key.path) && !(n == 1 && k->key.path[0] == '/')) {
+		k->key.path[n & 0xff] = '/';
+		*slash = 1;
+	}
+	return k;
+}
+
+/*
  * The verdict on a relative @user_path joined to @dir. A path that cannot be decided on its
  * spelling (a cut directory, or ".", ".." or "//" in the relative part) is sent.
  */
@@ -319,25 +404,14 @@ static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config 
 						    const struct vigil_file_dir *dir, const char *user_path)
 {
 	struct vigil_file_key *k;
-	__u32 zero = 0, slash = 0;
-	__u32 len;
+	__u32 len, slash;
 	long n;
 
 	if (dir->cut)
 		return VG_ACCESS_ANY;
-	k = bpf_map_lookup_elem(&vg_file_key_buf, &zero);
+	k = vg_file_key_dir(op, dir, &len, &slash);
 	if (!k)
 		return kind->path_default;
-	k->key.kind = op;
-	n = vg_path_key_load_kernel(&k->key, dir->path, dir->len);
-	if (n < 0)
-		return kind->path_default;
-	len = n;
-	/* A separator, except after the root, which is the only directory ending in '/'. */
-	if (len < sizeof(k->key.path) && !(len == 1 && k->key.path[0] == '/')) {
-		k->key.path[len & 0xff] = '/';
-		slash = 1;
-	}
 	/* An empty path (AT_EMPTY_PATH) is the directory itself, without the separator. */
 	n = bpf_probe_read_user_str(&k->key.path[(len + slash) & 0xff], sizeof(k->spill), user_path);
 	if (n > 1) {
@@ -345,6 +419,63 @@ static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config 
 			return VG_ACCESS_ANY;
 		len += slash + n - 1;
 	}
+	return vg_file_verdict(kind, &k->key, len);
+}
+
+/*
+ * The verdict on an open that reached @file, decided on where it is: its directory (from the
+ * cache) and its name, both in kernel memory. Reading the caller's string costs about as much
+ * as the rest of a filtered open (user memory is slow to reach from a program here), and the
+ * file reached is what `file.path` reports, links and ".." followed. The directory's entry keeps
+ * the verdict on every name in it until the filter changes (vg_config.interest_gen); only in a
+ * directory that prefixes split (VG_PATH_SPLIT, written by the agent) is the name looked at.
+ * Returns -1 when the file has no directory on its mount (a mount's root), or none is known.
+ */
+static __always_inline long vg_file_open_verdict(const struct vg_kind_config *kind, struct file *file)
+{
+	struct vigil_file_dir *dir;
+	struct vigil_file_key *k;
+	const struct vg_config *conf;
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	struct path *parent;
+	__u32 zero = 0, len, slash;
+	__u64 gen;
+	long n;
+
+	if (!kind->use_paths)
+		return kind->path_default;
+	conf = bpf_map_lookup_elem(&vg_config, &zero);
+	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
+	if (!conf || !parent)
+		return -1;
+	gen = conf->interest_gen;
+	dentry = vg_cast(struct file, file)->f_path.dentry;
+	mnt = vg_cast(struct file, file)->f_path.mnt;
+	if (dentry == mnt->mnt_root)
+		return -1;
+	parent->mnt = mnt;
+	parent->dentry = dentry->d_parent;
+	dir = vg_file_dir_at(vg_cast(const struct path, parent), VG_FILE_PARENT);
+	if (!dir)
+		return -1;
+	if (dir->cut || dir->len > FILE_DIR_KEPT)
+		return VG_ACCESS_ANY;
+	if (dir->open_gen != gen) {
+		k = vg_file_key_dir(VG_OP_FILE_OPEN, dir, &len, &slash);
+		if (!k)
+			return -1;
+		dir->open_verdict = vg_file_verdict_split(kind, &k->key, len + slash);
+		dir->open_gen = gen;
+	}
+	if (!(dir->open_verdict & VG_PATH_SPLIT))
+		return dir->open_verdict;
+	k = vg_file_key_dir(VG_OP_FILE_OPEN, dir, &len, &slash);
+	if (!k)
+		return -1;
+	n = bpf_probe_read_kernel_str(&k->key.path[(len + slash) & 0xff], sizeof(k->spill), dentry->d_name.name);
+	if (n > 1)
+		len += slash + n - 1;
 	return vg_file_verdict(kind, &k->key, len);
 }
 

@@ -173,7 +173,7 @@ static __always_inline bool vg_path_wanted(const struct vg_kind_config *kind, st
 		key->prefixlen = 8 + 8 * (__u32)len;
 		found = bpf_map_lookup_elem(&vg_paths, key);
 		if (found)
-			verdict = *found;
+			verdict = *found & VG_ACCESS_ANY;
 	}
 	if (verdict & access)
 		return true;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -83,23 +83,40 @@ describe("the kernel prefilter derived from the policies", () => {
       "alert on the watched file",
     );
     assert.equal(fileOf((alert.events as WireEvent[])[0])?.path, `${watched}/a`);
-    // The tester's opens elsewhere never reached user space, but for "sub/../a": a spelling with
-    // ".." is sent, since the kernel cannot tell from it where the path leads.
-    assert.ok((await filteredOpens(s)) - before >= 8, "the opens elsewhere are counted as filtered");
+    // None of the tester's opens elsewhere reached user space: a successful open is decided on
+    // the file it reached, so "sub/../a" and the link are decided as the file "a" they open.
+    assert.ok((await filteredOpens(s)) - before >= 9, "the opens elsewhere are counted as filtered");
     assert.deepEqual(
-      s
-        .events()
-        .filter((e) => e.process?.pid === dropped && e.kind.startsWith("file."))
-        .map((e) => fileOf(e)?.requested),
-      ["sub/../a"],
+      s.events().filter((e) => e.process?.pid === dropped && e.kind.startsWith("file.")),
+      [],
     );
-    // Of the watched tester's opens, only those spelled below the prefix and writing were sent,
-    // and "sub/../a", whose spelling the kernel cannot decide on.
+    // Of the watched tester's opens, only the writing ones were sent.
     const sent = s.events().filter((e) => e.kind === "file.open" && e.process.pid === matched);
     assert.ok(sent.length >= 1);
-    for (const e of sent) {
-      assert.ok(fileOf(e)?.write || fileOf(e)?.requested === "sub/../a", JSON.stringify(fileOf(e)));
-    }
+    for (const e of sent) assert.ok(fileOf(e)?.write, JSON.stringify(fileOf(e)));
+  });
+
+  test("an open is decided on the file it reached, whatever the spelling", async (t) => {
+    if (!sensor) return t.skip("no kernel");
+    const s = sensor;
+    // Spelled elsewhere, reaching the watched file: sent. Spelled in the watched directory,
+    // reaching a file elsewhere: dropped.
+    const inward = join(elsewhere, "to-watched");
+    const outward = join(watched, "to-elsewhere");
+    symlinkSync(join(watched, "a"), inward);
+    symlinkSync(join(elsewhere, "b"), outward);
+    closeSync(openSync(outward, "r+"));
+    closeSync(openSync(inward, "r+"));
+    const e = await s.waitFor(
+      (e) => e.kind === "file.open" && fileOf(e)?.requested === inward && e.process.pid === process.pid,
+      "the open through the inward link",
+    );
+    assert.equal(fileOf(e)?.path, `${watched}/a`);
+    assert.deepEqual(
+      s.events().filter((e) => e.kind === "file.open" && fileOf(e)?.requested === outward),
+      [],
+      "the outward link's open was dropped",
+    );
   });
 
   test("after a reload with a new rule, the new rule's path is sent and alerts", async (t) => {

@@ -3,10 +3,28 @@ import { describe, test } from "node:test";
 import type { BpfObject } from "./bridge.js";
 import { type Access, applyInterest, type InterestSpec, KERNEL_KINDS, type KindInterest } from "./interest.js";
 import { accessBits, kindInterest, pathVerdict, unionInterest, unionKind } from "./interest-union.js";
-import { structs } from "./layout.generated.js";
+import { enums, structs } from "./layout.generated.js";
 
-const PATHS = ["/", "/a", "/a/", "/a/b", "/a/b/", "/a/b/c", "/a/c", "/etc/shadow", "/etc/passwd", "/x/y", "/z"];
+const PATHS = [
+  "/",
+  "/a",
+  "/a/",
+  "/a/b",
+  "/a/b/",
+  "/a/b/c",
+  "/a/c",
+  "/a/bc/d",
+  "/a/bx",
+  "/etc/shadow",
+  "/etc/passwd",
+  "/x/y",
+  "/z",
+];
 const OPEN = KERNEL_KINDS.get("file.open") as number;
+const SPLIT = enums.vg_path_access.VG_PATH_SPLIT;
+const ACCESS_BITS = enums.vg_path_access.VG_ACCESS_ANY;
+/** What the fake's lookup returns for a kind that is off. */
+const KIND_OFF = -1;
 
 const spec = (open: KindInterest): InterestSpec => ({ kinds: { "file.open": open }, ignoreComms: [], ignoreExes: [] });
 
@@ -18,6 +36,7 @@ const SPECS: KindInterest[] = [
   { enabled: true, pathDefault: "any", paths: { "/x/": "none", "/a/b/": "write" } },
   { enabled: true, pathDefault: "write", paths: { "/etc/": "any", "/a/": "any" } },
   { enabled: true, pathDefault: "read" },
+  { enabled: true, pathDefault: "none", paths: { "/a/b": "read", "/a/bc/": "any", "/": "write" } },
 ];
 
 describe("unions of interests", () => {
@@ -80,8 +99,25 @@ class FakeMaps {
 
   /** The kernel's verdict on an open of `path` (lib/filter.h: vg_interest, vg_path_wanted). */
   verdict(path: string): number {
+    const found = this.lookup(path);
+    return found === KIND_OFF ? 0 : found & ACCESS_BITS;
+  }
+
+  /**
+   * The verdict on an open of `path` decided from its directory as a successful open is
+   * (lib/file-path.h: vg_file_open_verdict): the directory's entry, unless it is marked split.
+   */
+  verdictByDirectory(path: string): number {
+    const dir = path.slice(0, path.lastIndexOf("/") + 1);
+    const found = this.lookup(dir);
+    if (found === KIND_OFF) return 0;
+    return found & SPLIT ? this.verdict(path) : found & ACCESS_BITS;
+  }
+
+  /** The longest prefix's value for `path` (SPLIT bit included), or the kind's default. */
+  private lookup(path: string): number {
     const kind = this.maps.get("vg_kinds")?.get(Buffer.from([OPEN, 0, 0, 0]).toString("hex"));
-    if (!kind || kind.readUInt32LE(0) === 0) return 0;
+    if (!kind || kind.readUInt32LE(0) === 0) return KIND_OFF;
     let verdict = kind.readUInt32LE(4);
     if (kind.readUInt32LE(8) === 0) return verdict;
     const pathAt = structs.vg_path_key.fields.path.offset;
@@ -112,15 +148,19 @@ describe("applyInterest moves from one spec to another", () => {
         fake.onChange = () => {
           steps++;
           for (const p of PATHS) {
-            const v = fake.verdict(p);
-            assert.ok(
-              v === old(p) || v === next(p),
-              `${JSON.stringify(from)} → ${JSON.stringify(to)}, step ${steps}: ${p} gets ${v}`,
-            );
+            for (const v of [fake.verdict(p), fake.verdictByDirectory(p)]) {
+              assert.ok(
+                v === old(p) || v === next(p),
+                `${JSON.stringify(from)} → ${JSON.stringify(to)}, step ${steps}: ${p} gets ${v}`,
+              );
+            }
           }
         };
         applyInterest(obj, spec(to), 1);
-        for (const p of PATHS) assert.equal(fake.verdict(p), next(p), `written ${JSON.stringify(to)} at ${p}`);
+        for (const p of PATHS) {
+          assert.equal(fake.verdict(p), next(p), `written ${JSON.stringify(to)} at ${p}`);
+          assert.equal(fake.verdictByDirectory(p), next(p), `written ${JSON.stringify(to)} at ${p}, by directory`);
+        }
       }
     }
   });

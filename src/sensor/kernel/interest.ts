@@ -154,6 +154,45 @@ function deleteOthers(
   for (const key of stale) obj.mapDelete(map, key);
 }
 
+const SPLIT = enums.vg_path_access.VG_PATH_SPLIT;
+
+/**
+ * The trie's entries for one kind: each prefix with its access, and each directory that a
+ * longer prefix starts below ("/etc/" and "/" of "/etc/ssh/sshd_config") marked VG_PATH_SPLIT
+ * beside the access its own longest prefix gives. The kernel decides an open from the file's
+ * directory alone, once per directory, unless the directory is marked (vg_file_open_verdict in
+ * bpf/lib/file-path.h); a marked directory's names are looked up one by one.
+ */
+export function prefixEntries(prefixes: Record<string, Access>, fallback: Access): Map<string, number> {
+  const real = new Map(Object.entries(prefixes).map(([p, a]): [string, number] => [p, ACCESS[a]]));
+  const entries = new Map(real);
+  for (const prefix of real.keys()) {
+    for (let i = prefix.indexOf("/"); i >= 0 && i < prefix.length - 1; i = prefix.indexOf("/", i + 1)) {
+      const dir = prefix.slice(0, i + 1);
+      if ((entries.get(dir) ?? 0) & SPLIT) continue;
+      let access = ACCESS[fallback];
+      for (let n = dir.length; n > 0; n--) {
+        const own = real.get(dir.slice(0, n));
+        if (own !== undefined) {
+          access = own;
+          break;
+        }
+      }
+      entries.set(dir, access | SPLIT);
+    }
+  }
+  return entries;
+}
+
+/** The kind whose opens the kernel decides by directory: the only one that reads the marks. */
+const SPLIT_KIND = "file.open";
+
+/**
+ * Told to the kernel after every write of the filter maps: verdicts it kept per directory are
+ * decided again. Only a change matters, so one counter serves every loaded object.
+ */
+let interestGen = 0n;
+
 /** Path keys by the length of their prefix. */
 const shorterFirst = (a: Buffer, b: Buffer) =>
   a.readUInt32LE(PATH_KEY.fields.prefixlen.offset) - b.readUInt32LE(PATH_KEY.fields.prefixlen.offset);
@@ -195,9 +234,13 @@ export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: nu
     ALWAYS_SENT.has(kind) ? { enabled: true } : (spec.kinds[kind] ?? { enabled: true });
   const paths: [Buffer, Buffer][] = [];
   for (const [kind, op] of KERNEL_KINDS) {
-    for (const [prefix, access] of Object.entries(interestOf(kind).paths ?? {})) {
-      paths.push([pathKey(op, prefix), u32(ACCESS[access])]);
-    }
+    const interest = interestOf(kind);
+    const prefixes = interest.paths ?? {};
+    const entries =
+      kind === SPLIT_KIND
+        ? prefixEntries(prefixes, interest.pathDefault ?? "any")
+        : new Map(Object.entries(prefixes).map(([p, a]): [string, number] => [p, ACCESS[a]]));
+    for (const [prefix, value] of entries) paths.push([pathKey(op, prefix), u32(value)]);
   }
   paths.sort(([a], [b]) => shorterFirst(b, a));
   for (const [key, value] of paths) obj.mapUpdate("vg_paths", key, value);
@@ -214,8 +257,18 @@ export function applyInterest(obj: BpfObject, spec: InterestSpec, sensorTgid: nu
   const flags =
     (spec.ignoreComms.length ? enums.vg_config_flags.VG_CFG_IGNORE_COMMS : 0) |
     (spec.ignoreExes.length ? enums.vg_config_flags.VG_CFG_IGNORE_EXES : 0);
-  obj.mapUpdate("vg_config", u32(0), u32(sensorTgid, flags));
+  const config = () => {
+    const value = Buffer.alloc(structs.vg_config.size);
+    value.writeUInt32LE(sensorTgid, structs.vg_config.fields.sensor_tgid.offset);
+    value.writeUInt32LE(flags, structs.vg_config.fields.flags.offset);
+    value.writeBigUInt64LE(interestGen, structs.vg_config.fields.interest_gen.offset);
+    obj.mapUpdate("vg_config", u32(0), value);
+  };
+  config();
   deleteOthers(obj, "vg_paths", paths, shorterFirst);
+  // Last: a verdict the kernel kept from a state in between is dropped only once all is written.
+  interestGen++;
+  config();
 }
 
 const ACCESS_NAMES = Object.keys(ACCESS);

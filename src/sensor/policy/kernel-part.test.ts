@@ -52,7 +52,8 @@ describe("the kernel part of a condition", () => {
     assert.deepEqual(part("file.path in lists.secrets"), under({ "/etc/gshadow": "any", "/etc/shadow": "any" }));
     assert.deepEqual(part("file.path in ['/root/a', '/root/b']"), under({ "/root/a": "any", "/root/b": "any" }));
     assert.deepEqual(part("file.path in []"), { enabled: false });
-    assert.deepEqual(part("file.requested == '/etc/hosts'"), under({ "/etc/hosts": "any" }));
+    // The kernel tests the file an open reached, which a link spelled as this does not reach.
+    assert.deepEqual(part("file.requested == '/etc/hosts'"), { enabled: true });
   });
 
   test("matches gives the literal start of an anchored pattern, else every path", () => {
@@ -247,7 +248,7 @@ function kernelSends(spec: InterestSpec, event: VigilEvent): boolean {
   if (!interest.enabled) return false;
   const verdict = (path: string) => ({ none: 0, read: 1, write: 2, any: 3 })[pathVerdict(interest, path)];
   const e = event as VigilEvent & { file?: Record<string, unknown> };
-  if (event.kind === "file.open") return (verdict(e.file?.requested as string) & (e.file?.write ? 2 : 1)) !== 0;
+  if (event.kind === "file.open") return (verdict(e.file?.path as string) & (e.file?.write ? 2 : 1)) !== 0;
   if (event.kind === "file.rename" || event.kind === "file.link") {
     return ((verdict(e.file?.old_path as string) | verdict(e.file?.new_path as string)) & 2) !== 0;
   }

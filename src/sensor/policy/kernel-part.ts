@@ -47,10 +47,10 @@ const MAX_CROSS = 4096;
 
 /** The paths the kernel's trie tests for each file kind, as the event names them. */
 const KERNEL_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
-  // The kernel tests the path as the process spelled it (joined to its directory when
-  // relative), before the open: `requested` when absolute, and `path`, which follows symlinks,
-  // when the open went where it was spelled (see the README on what that leaves out).
-  ["file.open", ["file.path", "file.requested"]],
+  // The kernel tests `path`: the file a successful open reached (links and ".." followed), the
+  // spelling joined to its directory for a failed one. `requested` is not tested: a link
+  // spelled below a prefix may reach a file elsewhere.
+  ["file.open", ["file.path"]],
   ["file.unlink", ["file.path"]],
   // Both names go through the trie and either one being wanted sends the event.
   ["file.rename", ["file.old_path", "file.new_path"]],
