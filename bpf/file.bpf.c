@@ -5,9 +5,10 @@
  * where the result is known.
  *
  * Opens are the high-volume kind, so the order of work is fixed: the kind and the task filter
- * first, then the path string the caller passed, decided by the prefix filter as it is (an
- * absolute path) or joined to its directory's cached path (a relative one), and only then the
- * record and the path walks. Paths are decided on their spelling: an absolute path through a
+ * first, then the verdict on the path, and only then the record and the path walks. A
+ * successful open is decided on the file it reached, from kernel memory (see file_open); the
+ * other calls, and failed opens, on the path string the caller passed, as it is (an absolute
+ * path) or joined to its directory's cached path (a relative one): an absolute path through a
  * symlink or with ".." is decided as written, not as the file it reaches (the event reports the
  * file reached). A relative path the filter cannot decide so (".", ".." or "//" in it, or a
  * directory too deep to resolve whole) is sent, and the agent's rules decide.
