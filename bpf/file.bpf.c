@@ -286,9 +286,10 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 {
 	__u32 access = flags & FILE_OPEN_WRITES ? VG_ACCESS_WRITE : VG_ACCESS_READ;
 	struct file_args a = { .flags = flags, .mode = mode, .fd = -1 };
-	const struct vigil_file_dir *dir = NULL;
+	struct vigil_file_dir *dir = NULL, *reached = NULL;
 	const struct path *base = NULL;
 	struct vg_path_key *key = NULL;
+	struct dentry *dentry = NULL;
 	struct vigil_path_buf *buf;
 	struct file *file = NULL;
 	bool absolute = false;
@@ -300,8 +301,10 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 
 	if (ret >= 0) {
 		file = vg_file_of_fd(ret);
-		if (file)
-			verdict = vg_file_open_verdict(kind, file);
+		if (file) {
+			reached = vg_file_parent_dir(file, &dentry);
+			verdict = vg_file_open_verdict(kind, reached, dentry);
+		}
 	}
 	if (verdict >= 0) {
 		if (!(verdict & access)) {
@@ -339,12 +342,16 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	rec->path_len = len;
 	off += len;
 	if (file) {
-		buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
 		struct inode *inode = vg_cast(struct file, file)->f_inode;
 
 		rec->ino = inode->i_ino;
 		rec->dev = inode->i_sb->s_dev;
-		len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
+		if (vg_file_dir_whole(reached) && off <= FILE_PART_MAX) {
+			len = vg_file_named_copy((char *)rec + off, reached, dentry);
+		} else {
+			buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
+			len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);
+		}
 		rec->file_len = len;
 		off += len;
 	} else if (ret < 0 && !absolute) {

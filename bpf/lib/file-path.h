@@ -423,22 +423,71 @@ static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config 
 }
 
 /*
- * The verdict on an open that reached @file, decided on where it is: its directory (from the
- * cache) and its name, both in kernel memory. Reading the caller's string costs about as much
- * as the rest of a filtered open (user memory is slow to reach from a program here), and the
- * file reached is what `file.path` reports, links and ".." followed. The directory's entry keeps
- * the verdict on every name in it until the filter changes (vg_config.interest_gen); only in a
- * directory that prefixes split (VG_PATH_SPLIT, written by the agent) is the name looked at.
- * Returns -1 when the file has no directory on its mount (a mount's root), or none is known.
+ * The directory an opened @file is in, from the cache (resolved and cached on a miss), with the
+ * file's dentry in *@dentry; NULL when the file has no directory on its mount (a mount's root)
+ * or none is known. With it, the file's path is the directory's and its name, both in kernel
+ * memory: cheaper than walking the file up to the root at every open.
  */
-static __always_inline long vg_file_open_verdict(const struct vg_kind_config *kind, struct file *file)
+static __always_inline struct vigil_file_dir *vg_file_parent_dir(struct file *file, struct dentry **dentry)
 {
-	struct vigil_file_dir *dir;
-	struct vigil_file_key *k;
-	const struct vg_config *conf;
-	struct dentry *dentry;
 	struct vfsmount *mnt;
 	struct path *parent;
+	__u32 zero = 0;
+
+	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
+	if (!parent)
+		return NULL;
+	*dentry = vg_cast(struct file, file)->f_path.dentry;
+	mnt = vg_cast(struct file, file)->f_path.mnt;
+	if (*dentry == mnt->mnt_root)
+		return NULL;
+	parent->mnt = mnt;
+	parent->dentry = (*dentry)->d_parent;
+	return vg_file_dir_at(vg_cast(const struct path, parent), VG_FILE_PARENT);
+}
+
+/* Whether the path of a file in @dir is its cached path and the file's name, not cut short. */
+static __always_inline bool vg_file_dir_whole(const struct vigil_file_dir *dir)
+{
+	return dir && !dir->cut && dir->len <= FILE_DIR_KEPT;
+}
+
+/*
+ * Copies the path of the file @dentry in @dir (vg_file_dir_whole) to @dst, which has
+ * VG_PATH_MAX - 1 bytes of room; returns its length.
+ */
+static __always_inline __u32 vg_file_named_copy(char *dst, const struct vigil_file_dir *dir, struct dentry *dentry)
+{
+	__u32 len = dir->len;
+	long n;
+
+	barrier_var(len);
+	len &= 0xff;
+	if (bpf_probe_read_kernel(dst, len, dir->path))
+		return 0;
+	if (!(len == 1 && dst[0] == '/'))
+		dst[len++] = '/';
+	/* A name is at most 255 bytes (NAME_MAX): room for it and its NUL. */
+	n = bpf_probe_read_kernel_str(dst + (len & 0x1ff), 256, dentry->d_name.name);
+	if (n <= 1)
+		return 0;
+	return (len + n - 1) & 0x1ff;
+}
+
+/*
+ * The verdict on an open that reached the file @dentry in @dir (vg_file_parent_dir), decided
+ * on where it is, in kernel memory. Reading the caller's string costs about as much as the
+ * rest of a filtered open (user memory is slow to reach from a program here), and the file
+ * reached is what `file.path` reports, links and ".." followed. The directory's entry keeps the
+ * verdict on every name in it until the filter changes (vg_config.interest_gen); only in a
+ * directory that prefixes split (VG_PATH_SPLIT, written by the agent) is the name looked at.
+ * Returns -1 when it cannot be decided so.
+ */
+static __always_inline long vg_file_open_verdict(const struct vg_kind_config *kind, struct vigil_file_dir *dir,
+						 struct dentry *dentry)
+{
+	const struct vg_config *conf;
+	struct vigil_file_key *k;
 	__u32 zero = 0, len, slash;
 	__u64 gen;
 	long n;
@@ -446,20 +495,10 @@ static __always_inline long vg_file_open_verdict(const struct vg_kind_config *ki
 	if (!kind->use_paths)
 		return kind->path_default;
 	conf = bpf_map_lookup_elem(&vg_config, &zero);
-	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
-	if (!conf || !parent)
+	if (!conf || !dir)
 		return -1;
 	gen = conf->interest_gen;
-	dentry = vg_cast(struct file, file)->f_path.dentry;
-	mnt = vg_cast(struct file, file)->f_path.mnt;
-	if (dentry == mnt->mnt_root)
-		return -1;
-	parent->mnt = mnt;
-	parent->dentry = dentry->d_parent;
-	dir = vg_file_dir_at(vg_cast(const struct path, parent), VG_FILE_PARENT);
-	if (!dir)
-		return -1;
-	if (dir->cut || dir->len > FILE_DIR_KEPT)
+	if (!vg_file_dir_whole(dir))
 		return VG_ACCESS_ANY;
 	if (dir->open_gen != gen) {
 		k = vg_file_key_dir(VG_OP_FILE_OPEN, dir, &len, &slash);
