@@ -91,9 +91,12 @@ enum vg_path_access {
 	VG_ACCESS_ANY = 3,
 	/*
 	 * Only in vg_paths values, beside the access: longer prefixes start with this one, which
-	 * ends in '/', so the names in that directory are not all decided alike.
+	 * ends in '/', so the names in that directory are not all decided alike. The prefix's
+	 * length in bytes is above VG_PATH_SPLIT_LEN: a lookup of a deeper directory that ends on
+	 * this entry is not split by it.
 	 */
 	VG_PATH_SPLIT = 1 << 2,
+	VG_PATH_SPLIT_LEN = 8,
 };
 
 enum vg_config_flags {

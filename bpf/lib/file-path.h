@@ -316,7 +316,9 @@ static __always_inline __u32 vg_file_verdict_split(const struct vg_kind_config *
 	found = bpf_map_lookup_elem(&vg_paths, key);
 	if (!found)
 		return kind->path_default;
-	return *found & VG_PATH_SPLIT ? VG_PATH_SPLIT : *found & VG_ACCESS_ANY;
+	if (*found & VG_PATH_SPLIT && *found >> VG_PATH_SPLIT_LEN == len)
+		return VG_PATH_SPLIT;
+	return *found & VG_ACCESS_ANY;
 }
 
 /* The verdict on the resolved path in @buf; a cut path, which cannot be decided, is sent. */

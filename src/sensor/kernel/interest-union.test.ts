@@ -22,6 +22,7 @@ const PATHS = [
 ];
 const OPEN = KERNEL_KINDS.get("file.open") as number;
 const SPLIT = enums.vg_path_access.VG_PATH_SPLIT;
+const SPLIT_LEN = enums.vg_path_access.VG_PATH_SPLIT_LEN;
 const ACCESS_BITS = enums.vg_path_access.VG_ACCESS_ANY;
 /** What the fake's lookup returns for a kind that is off. */
 const KIND_OFF = -1;
@@ -111,7 +112,7 @@ class FakeMaps {
     const dir = path.slice(0, path.lastIndexOf("/") + 1);
     const found = this.lookup(dir);
     if (found === KIND_OFF) return 0;
-    return found & SPLIT ? this.verdict(path) : found & ACCESS_BITS;
+    return found & SPLIT && found >> SPLIT_LEN === dir.length ? this.verdict(path) : found & ACCESS_BITS;
   }
 
   /** The longest prefix's value for `path` (SPLIT bit included), or the kind's default. */

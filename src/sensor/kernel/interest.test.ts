@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { KERNEL_KINDS, kernelDev, pathKey, readInterest } from "./interest.js";
+import { KERNEL_KINDS, kernelDev, pathKey, prefixEntries, readInterest } from "./interest.js";
+import { enums } from "./layout.generated.js";
 
 test("kind names come from the op enum", () => {
   assert.equal(KERNEL_KINDS.get("process.exec"), 1);
@@ -62,4 +63,21 @@ test("an interest file is validated, every problem named with where it is", () =
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("directories that longer prefixes start below are marked split, with their length", () => {
+  const { VG_PATH_SPLIT: split, VG_PATH_SPLIT_LEN: shift, VG_ACCESS_WRITE: write, VG_ACCESS_ANY: any } =
+    enums.vg_path_access;
+  const marked = (dir: string, access: number) => access | split | (dir.length << shift);
+  assert.deepEqual(
+    prefixEntries({ "/var/log/": "write", "/etc/ssh/sshd_config": "any", "/etc/": "write" }, "none"),
+    new Map([
+      ["/var/log/", write],
+      ["/etc/ssh/sshd_config", any],
+      ["/etc/", marked("/etc/", write)],
+      ["/", marked("/", 0)],
+      ["/var/", marked("/var/", 0)],
+      ["/etc/ssh/", marked("/etc/ssh/", write)],
+    ]),
+  );
 });

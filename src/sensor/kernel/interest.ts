@@ -155,11 +155,12 @@ function deleteOthers(
 }
 
 const SPLIT = enums.vg_path_access.VG_PATH_SPLIT;
+const SPLIT_LEN = enums.vg_path_access.VG_PATH_SPLIT_LEN;
 
 /**
  * The trie's entries for one kind: each prefix with its access, and each directory that a
- * longer prefix starts below ("/etc/" and "/" of "/etc/ssh/sshd_config") marked VG_PATH_SPLIT
- * beside the access its own longest prefix gives. The kernel decides an open from the file's
+ * longer prefix starts below ("/etc/" and "/" of "/etc/ssh/sshd_config") marked VG_PATH_SPLIT,
+ * with its length, beside the access its own longest prefix gives. The kernel decides an open from the file's
  * directory alone, once per directory, unless the directory is marked (vg_file_open_verdict in
  * bpf/lib/file-path.h); a marked directory's names are looked up one by one.
  */
@@ -178,7 +179,7 @@ export function prefixEntries(prefixes: Record<string, Access>, fallback: Access
           break;
         }
       }
-      entries.set(dir, access | SPLIT);
+      entries.set(dir, access | SPLIT | (Buffer.byteLength(dir) << SPLIT_LEN));
     }
   }
   return entries;
