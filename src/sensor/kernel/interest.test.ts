@@ -66,8 +66,12 @@ test("an interest file is validated, every problem named with where it is", () =
 });
 
 test("directories that longer prefixes start below are marked split, with their length", () => {
-  const { VG_PATH_SPLIT: split, VG_PATH_SPLIT_LEN: shift, VG_ACCESS_WRITE: write, VG_ACCESS_ANY: any } =
-    enums.vg_path_access;
+  const {
+    VG_PATH_SPLIT: split,
+    VG_PATH_SPLIT_LEN: shift,
+    VG_ACCESS_WRITE: write,
+    VG_ACCESS_ANY: any,
+  } = enums.vg_path_access;
   const marked = (dir: string, access: number) => access | split | (dir.length << shift);
   assert.deepEqual(
     prefixEntries({ "/var/log/": "write", "/etc/ssh/sshd_config": "any", "/etc/": "write" }, "none"),
