@@ -24,21 +24,26 @@ newest_kernel() {
   apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | cut -d' ' -f1 | sort -V | tail -n 1
 }
 
-package=${VIGIL_GUEST_KERNEL:-$(newest_kernel)}
-if [ -z "$package" ]; then
-  log "no 6.1 kernel in the apt lists; updating them"
-  apt-get update -q >/dev/null
-  package=$(newest_kernel)
-fi
-[ -n "$package" ] || die "no linux-image-6.1.0-*-amd64 package in the apt sources"
-version=$(apt-cache show --no-all-versions "$package" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
-[ -n "$version" ] || die "apt knows no package $package"
+# Sets package, version and the stamp that names every input of the image, so that a new
+# kernel, busybox or init rebuilds it.
+resolve() {
+  package=${VIGIL_GUEST_KERNEL:-$(newest_kernel)}
+  version=
+  [ -z "$package" ] || version=$(apt-cache show --no-all-versions "$package" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1 || true)
+  stamp="$package $version busybox=$(dpkg-query -W -f='${Version}' busybox-static) init=$(sha256sum "$INIT" | cut -c1-16) modules=${MODULES[*]}"
+}
+cached() {
+  [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "$stamp" ] && [ -f "$DIR/vmlinux" ] && [ -f "$DIR/initramfs.cpio" ]
+}
 
-# The stamp names every input of the image, so a new kernel, busybox or init rebuilds it.
-stamp="$package $version busybox=$(dpkg-query -W -f='${Version}' busybox-static) init=$(sha256sum "$INIT" | cut -c1-16) modules=${MODULES[*]}"
-if [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "$stamp" ] && [ -f "$DIR/vmlinux" ] && [ -f "$DIR/initramfs.cpio" ]; then
-  exit 0
+resolve
+if [ -z "$version" ]; then
+  log "no ${VIGIL_GUEST_KERNEL:-linux-image-6.1.0-*-amd64} in the apt lists; updating them"
+  apt-get update -q >/dev/null
+  resolve
 fi
+[ -n "$version" ] || die "no ${VIGIL_GUEST_KERNEL:-linux-image-6.1.0-*-amd64} package in the apt sources"
+cached && exit 0
 
 log "preparing the guest kernel: $package $version"
 mkdir -p "$DIR"
@@ -48,10 +53,14 @@ trap 'rm -rf "$work"' EXIT
 # apt-get download writes to the current directory; as root it drops privileges to _apt, which
 # must be able to write there.
 chown _apt "$work" 2>/dev/null || true
-if ! (cd "$work" && apt-get download -q "$package=$version" >/dev/null); then
-  log "download failed; updating the apt lists and trying again"
+download() { (cd "$work" && apt-get download -q "$package=$version" >/dev/null); }
+if ! download; then
+  # Stale lists name a version the archive no longer has: update them and look again.
+  log "download failed; updating the apt lists"
   apt-get update -q >/dev/null
-  (cd "$work" && apt-get download -q "$package=$version" >/dev/null) || die "cannot download $package $version"
+  resolve
+  cached && exit 0
+  download || die "cannot download $package $version"
 fi
 deb=$(ls "$work"/*.deb)
 
