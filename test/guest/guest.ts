@@ -65,7 +65,8 @@ const tail = (s: string, lines = 40) => s.split("\n").slice(-lines).join("\n");
 /** Paths below /tmp that the command reads; the guest puts a tmpfs there and moves these over it. */
 function underTmp(cwd: string): string[] {
   const paths = [root, cwd, join(root, "node_modules")].filter(existsSync).map((p) => realpathSync(p));
-  return [...new Set(paths.filter((p) => p.startsWith("/tmp/")))];
+  const below = paths.filter((p) => p.startsWith("/tmp/"));
+  return [...new Set(below)].filter((p) => !below.some((q) => p.startsWith(`${q}/`)));
 }
 
 /**
