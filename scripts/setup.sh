@@ -9,10 +9,12 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (the sensor loads BPF programs; packages are installed with apt-get)"
 
-# Build: BPF objects, native addon, tester programs. Test: peers and helpers the tests drive.
+# Build: BPF objects, native addon, tester programs. Test: peers and helpers the tests drive;
+# QEMU, busybox, cpio and xz for the guest kernel of the BPF-LSM tests (scripts/setup-guest.sh).
 PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc g++ python3
   ca-certificates procps iproute2 util-linux
+  qemu-system-x86 busybox-static cpio xz-utils
 )
 PACKAGES+=("${VIGIL_EXTRA_PACKAGES[@]:-}")
 
@@ -26,6 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+./scripts/setup-guest.sh
 
 command -v node >/dev/null || die "Node.js 20 or newer is required (node not found)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
