@@ -98,7 +98,7 @@ static __always_inline __u32 file_put_user(struct vg_file *rec, __u64 off, const
 		rec->file_flags |= cut_flag;
 		return 0;
 	}
-	n = bpf_probe_read_user_str((char *)rec + off, VG_PATH_MAX, user);
+	n = bpf_probe_read_user_str((char *)rec + vg_bound(off, FILE_PART_MAX), VG_PATH_MAX, user);
 	if (n <= 0)
 		return 0;
 	if (n == VG_PATH_MAX) {
@@ -118,6 +118,7 @@ static __always_inline __u32 file_put_key(struct vg_file *rec, __u64 off, const 
 {
 	if (n < 0 || n >= sizeof(key->path) - 1 || off > FILE_PART_MAX)
 		return -1;
+	off = vg_bound(off, FILE_PART_MAX);
 	if (bpf_probe_read_kernel((char *)rec + off, n & 0xff, key->path))
 		return -1;
 	return n;
@@ -129,11 +130,13 @@ static __always_inline __u32 file_put_walked(struct vg_file *rec, __u64 off, str
 {
 	if (!buf)
 		return 0;
-	if (cut || off > FILE_PART_MAX)
+	if (off > FILE_PART_MAX) {
 		rec->file_flags |= cut_flag;
-	if (off > FILE_PART_MAX)
 		return 0;
-	return vg_file_walked_copy((char *)rec + off, buf);
+	}
+	if (cut)
+		rec->file_flags |= cut_flag;
+	return vg_file_walked_copy((char *)rec + vg_bound(off, FILE_PART_MAX), buf);
 }
 
 /* The path of directory @dir (resolved from @path) into the record at @off; returns its length. */
@@ -142,11 +145,13 @@ static __always_inline __u32 file_put_dir(struct vg_file *rec, __u64 off, const 
 {
 	if (!dir)
 		return 0;
-	if (dir->cut || off > FILE_PART_MAX)
+	if (off > FILE_PART_MAX) {
 		rec->file_flags |= cut_flag;
-	if (off > FILE_PART_MAX)
 		return 0;
-	return vg_file_dir_copy((char *)rec + off, dir, path);
+	}
+	if (dir->cut)
+		rec->file_flags |= cut_flag;
+	return vg_file_dir_copy((char *)rec + vg_bound(off, FILE_PART_MAX), dir, path);
 }
 
 /* Whether a string loaded into @key (@len bytes) is an absolute path. */
@@ -339,15 +344,19 @@ static __always_inline int file_open(const struct vg_kind_config *kind, long ret
 	len = key ? file_put_key(rec, off, key, n) : -1;
 	if (len == (__u32)-1)
 		len = file_put_user(rec, off, user, VG_FILE_PATH_TRUNCATED);
+	/* Already below VG_PATH_MAX; masked where older verifiers (6.1) see it, or they lose the bound. */
+	barrier_var(len);
+	len &= VG_PATH_MAX - 1;
 	rec->path_len = len;
 	off += len;
 	if (file) {
-		struct inode *inode = vg_cast(struct file, file)->f_inode;
+		struct inode *inode = VG_LOAD(struct file, file, f_inode);
+		struct super_block *sb = VG_LOAD(struct inode, inode, i_sb);
 
-		rec->ino = inode->i_ino;
-		rec->dev = inode->i_sb->s_dev;
+		rec->ino = VG_LOAD(struct inode, inode, i_ino);
+		rec->dev = VG_LOAD(struct super_block, sb, s_dev);
 		if (vg_file_dir_whole(reached) && off <= FILE_PART_MAX) {
-			len = vg_file_named_copy((char *)rec + off, reached, dentry);
+			len = vg_file_named_copy((char *)rec + vg_bound(off, FILE_PART_MAX), reached, dentry);
 		} else {
 			buf = vg_file_walk(__builtin_preserve_access_index(&file->f_path), &cut);
 			len = file_put_walked(rec, off, buf, cut, VG_FILE_FILE_TRUNCATED);

@@ -14,9 +14,20 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+/*
+ * VG_LOAD(type, ptr, field): the field of the kernel object at @ptr (any value) read as @type.
+ * bpf_rdonly_cast came with Linux 6.2; for older kernels (Debian 12's 6.1) the object is built
+ * again with VG_NO_CAST (.output/vigil-compat.bpf.o), reading each field with a probe read.
+ */
+#ifndef VG_NO_CAST
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* @ptr (any value) as a read-only pointer to @type; loads through a bad one read zeros. */
 #define vg_cast(type, ptr) ((type *)bpf_rdonly_cast((const void *)(ptr), bpf_core_type_id_kernel(type)))
+#define VG_LOAD(type, ptr, field) (vg_cast(type, ptr)->field)
+#define VG_PLAIN_LOADS 1
+#else
+#define VG_LOAD(type, ptr, field) BPF_CORE_READ((type *)(ptr), field)
+#endif
 
 #endif /* VIGIL_LIB_CAST_H */

@@ -54,6 +54,19 @@ static __always_inline void vg_count(__u32 counter)
 		*value += 1;
 }
 
+/*
+ * @v, already tested to be at most @max, bounded again where the verifier sees it: one compare
+ * with an immediate on the very register used next. Older verifiers (6.1) keep no bound from a
+ * test made on a copy, or made with the constant in a register, and walk branches a second
+ * test of the same bound cannot take.
+ */
+#define vg_bound(v, max)                                                                 \
+	({                                                                               \
+		__u64 __v = (v);                                                         \
+		asm volatile("if %[r] <= %[m] goto +1; %[r] = %[m]" : [r] "+r"(__v) : [m] "i"(max)); \
+		__v;                                                                     \
+	})
+
 /* The scratch buffer to build a record in; NULL never happens in practice but must be checked. */
 static __always_inline void *vg_record_start(void)
 {
@@ -63,12 +76,22 @@ static __always_inline void *vg_record_start(void)
 }
 
 /* Sends the first @size bytes of @rec (a buffer from vg_record_start); sets hdr.size. */
-static __always_inline void vg_record_send(void *rec, __u32 size)
+static __always_inline void vg_record_send(void *rec, __u64 size)
 {
 	struct vg_header *hdr = rec;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (size < sizeof(*hdr) || size > VG_RECORD_MAX) {
+	if (size < sizeof(*hdr)) {
+		vg_count(VG_COUNTER_LOST);
+		return;
+	}
+	/*
+	 * Compared on its own and whole (64 bits): clang folds the two tests into one on size minus
+	 * a constant, or on a truncated copy, whose bound the verifiers of older kernels (6.1) do
+	 * not carry back to the register the ring is given.
+	 */
+	barrier_var(size);
+	if (size > VG_RECORD_MAX) {
 		vg_count(VG_COUNTER_LOST);
 		return;
 	}

@@ -207,10 +207,10 @@ static __always_inline __u32 vg_file_walked_copy(void *dst, struct vigil_path_bu
 static __always_inline struct vigil_file_dir *vg_file_dir_at(const struct path *path, __u64 walk)
 {
 	struct vigil_file_dir_key key;
-	const struct path *typed;
 	struct vigil_path_buf *buf;
 	struct vigil_file_dir *dir;
 	struct dentry *dentry;
+	struct inode *inode;
 	__u64 gen = 0, ino, parent;
 	__u32 zero = 0, start, len;
 	__u64 *genp;
@@ -218,12 +218,12 @@ static __always_inline struct vigil_file_dir *vg_file_dir_at(const struct path *
 
 	if (!path)
 		return NULL;
-	typed = vg_cast(const struct path, path);
-	dentry = typed->dentry;
+	dentry = VG_LOAD(const struct path, path, dentry);
 	key.dentry = (__u64)dentry;
-	key.mnt = (__u64)typed->mnt;
-	ino = dentry->d_inode->i_ino;
-	parent = (__u64)dentry->d_parent;
+	key.mnt = (__u64)VG_LOAD(const struct path, path, mnt);
+	inode = VG_LOAD(struct dentry, dentry, d_inode);
+	ino = VG_LOAD(struct inode, inode, i_ino);
+	parent = (__u64)VG_LOAD(struct dentry, dentry, d_parent);
 	genp = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
 	if (genp)
 		gen = *genp;
@@ -439,13 +439,13 @@ static __always_inline struct vigil_file_dir *vg_file_parent_dir(struct file *fi
 	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
 	if (!parent)
 		return NULL;
-	*dentry = vg_cast(struct file, file)->f_path.dentry;
-	mnt = vg_cast(struct file, file)->f_path.mnt;
-	if (*dentry == mnt->mnt_root)
+	*dentry = VG_LOAD(struct file, file, f_path.dentry);
+	mnt = VG_LOAD(struct file, file, f_path.mnt);
+	if (*dentry == VG_LOAD(struct vfsmount, mnt, mnt_root))
 		return NULL;
 	parent->mnt = mnt;
-	parent->dentry = (*dentry)->d_parent;
-	return vg_file_dir_at(vg_cast(const struct path, parent), VG_FILE_PARENT);
+	parent->dentry = VG_LOAD(struct dentry, *dentry, d_parent);
+	return vg_file_dir_at(parent, VG_FILE_PARENT);
 }
 
 /* Whether the path of a file in @dir is its cached path and the file's name, not cut short. */
@@ -470,7 +470,7 @@ static __always_inline __u32 vg_file_named_copy(char *dst, const struct vigil_fi
 	if (!(len == 1 && dst[0] == '/'))
 		dst[len++] = '/';
 	/* A name is at most 255 bytes (NAME_MAX): room for it and its NUL. */
-	n = bpf_probe_read_kernel_str(dst + (len & 0x1ff), 256, dentry->d_name.name);
+	n = bpf_probe_read_kernel_str(dst + (len & 0x1ff), 256, VG_LOAD(struct dentry, dentry, d_name.name));
 	if (n <= 1)
 		return 0;
 	return (len + n - 1) & 0x1ff;
@@ -514,7 +514,8 @@ static __always_inline long vg_file_open_verdict(const struct vg_kind_config *ki
 	k = vg_file_key_dir(VG_OP_FILE_OPEN, dir, &len, &slash);
 	if (!k)
 		return -1;
-	n = bpf_probe_read_kernel_str(&k->key.path[(len + slash) & 0xff], sizeof(k->spill), dentry->d_name.name);
+	n = bpf_probe_read_kernel_str(&k->key.path[(len + slash) & 0xff], sizeof(k->spill),
+				      VG_LOAD(struct dentry, dentry, d_name.name));
 	if (n > 1)
 		len += slash + n - 1;
 	return vg_file_verdict(kind, &k->key, len);

@@ -53,7 +53,7 @@ struct {
  * lib/cast.h: libbpf 1.1's linker fails on a kfunc declared in two of the objects it links. The
  * file domain, whose opens are the hottest path, is that one.
  */
-#ifdef VIGIL_LIB_CAST_H
+#ifdef VG_PLAIN_LOADS
 #define PATH_TYPED(type, ptr) vg_cast(type, ptr)
 #define PATH_READ(ptr, field) ((ptr)->field)
 #else

@@ -106,7 +106,7 @@ export class Sensor {
     const { policy, interestFrom } = this.options;
     const follows = policy && interestFrom;
     const interest = follows ? interestFrom(policy.current) : (this.options.interest ?? DEFAULT_INTEREST);
-    this.source.attach(interest);
+    this.source.attach(interest, report.object);
     this.interest = new InterestInForce((spec) => this.source.setInterest(spec), interest, logger);
     if (follows) this.interest.follow(policy, interestFrom);
     for (const f of this.source.attachFailures) {

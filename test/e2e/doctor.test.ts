@@ -35,7 +35,7 @@ test("vigil doctor prints a table for people", (t) => {
 });
 
 test("doctor exit statuses", () => {
-  const base = { canRun: true, kernelRelease: "6.1.0", checks: [], programs: {}, mounts: [] };
+  const base = { canRun: true, kernelRelease: "6.1.0", object: "vigil.bpf.o", checks: [], programs: {}, mounts: [] };
   assert.equal(doctorExitCode({ ...base, enforcement: ["lsm", "cgroup_sock"] }), DOCTOR_EXIT.full);
   assert.equal(doctorExitCode({ ...base, enforcement: ["fanotify", "kill_at_exec"] }), DOCTOR_EXIT.fallback);
   assert.equal(doctorExitCode({ ...base, enforcement: [] }), DOCTOR_EXIT.auditOnly);

@@ -1,7 +1,7 @@
 # Second stage of the guest's init, run by busybox sh from the initramfs (see
 # initramfs-init.sh) with the host's root at /host and the job directory at /job. It gives the
 # host's root what a running system has (proc, sys, dev, writable /tmp and /run, bpffs,
-# tracefs, securityfs, cgroup2), then runs /job/command chrooted into it, with the job
+# tracefs, securityfs, cgroup2), then moves it over / and runs /job/command chrooted into it, with the job
 # directory at /run/vigil-guest, and leaves the exit status in /job/status.
 h=/host
 say() { echo "vigil-guest: $*" >/dev/console; }
@@ -42,6 +42,10 @@ must mount -o bind /job $h/run/vigil-guest
 ip link set lo up
 
 say "ready $(cut -d' ' -f1 /proc/uptime)"
-chroot $h /bin/sh /run/vigil-guest/command >/job/output 2>&1
+# The host's root goes over / before the chroot, as switch_root does: a chroot alone leaves it
+# below /host in the mount tree, and kernel programs, which walk paths up to the tree's root,
+# would see every path under /host.
+cd $h && must mount --move . /
+chroot . /bin/sh /run/vigil-guest/command >/job/output 2>&1
 echo $? >/job/status
 say "done $(cut -d' ' -f1 /proc/uptime)"

@@ -6,6 +6,24 @@ import { cgroup2MountPoint, effectiveCapabilities, kernelVersionProblem, readMou
 import type { BridgeError, KernelBridge } from "./bridge.js";
 import { ensureFilesystems, type MountOutcome } from "./mounts.js";
 
+/**
+ * The sensor's object comes in two builds (bpf/Makefile): plain loads through bpf_rdonly_cast
+ * (Linux 6.2 and later), and one reading each kernel field with a probe read for older kernels
+ * (Debian 12 ships 6.1). VIGIL_BPF_OBJECT names one of them to force it.
+ */
+export const SENSOR_OBJECTS = { plain: "vigil.bpf.o", compat: "vigil-compat.bpf.o" } as const;
+
+/** The object for this kernel: whether its BTF has the kfunc, found by its name in the strings. */
+export function sensorObject(btf = "/sys/kernel/btf/vmlinux"): string {
+  const forced = process.env.VIGIL_BPF_OBJECT;
+  if (forced) return forced;
+  try {
+    return readFileSync(btf).includes("\0bpf_rdonly_cast\0") ? SENSOR_OBJECTS.plain : SENSOR_OBJECTS.compat;
+  } catch {
+    return SENSOR_OBJECTS.compat;
+  }
+}
+
 export type CheckStatus = "ok" | "warn" | "fail";
 
 export interface Check {
@@ -31,6 +49,8 @@ export interface ProgramTypeProbe {
 export interface PreflightReport {
   canRun: boolean;
   kernelRelease: string;
+  /** The sensor's BPF object for this kernel, in bpfObjectDir (see sensorObject). */
+  object: string;
   enforcement: EnforcementPath[];
   checks: Check[];
   programs: Record<string, ProgramTypeProbe>;
@@ -135,6 +155,16 @@ export function preflight(bridge: KernelBridge): PreflightReport {
     ...(!btf && { detail: "the kernel must be built with CONFIG_DEBUG_INFO_BTF" }),
   });
 
+  const object = btf ? sensorObject() : SENSOR_OBJECTS.plain;
+  checks.push({
+    name: "kernel reads",
+    status: "ok",
+    value:
+      object === SENSOR_OBJECTS.plain
+        ? `plain loads (${object})`
+        : `a probe read per field: no bpf_rdonly_cast before Linux 6.2 (${object})`,
+  });
+
   const mounts = privileged ? ensureFilesystems(bridge) : [];
   for (const m of mounts) {
     checks.push({
@@ -220,6 +250,7 @@ export function preflight(bridge: KernelBridge): PreflightReport {
   return {
     canRun: !checks.some((c) => c.status === "fail"),
     kernelRelease,
+    object,
     enforcement,
     checks,
     programs,

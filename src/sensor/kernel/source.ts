@@ -3,6 +3,7 @@ import { bpfObjectDir } from "../../paths.js";
 import type { BatchHandler, BpfObject, BridgeError, KernelBridge, Ring, RingStats } from "./bridge.js";
 import { applyInterest, type InterestSpec, KERNEL_KINDS } from "./interest.js";
 import { enums } from "./layout.generated.js";
+import { SENSOR_OBJECTS } from "./preflight.js";
 import { placeSyscallHandlers, SYSCALL_DISPATCHER, SYSCALL_HANDLERS } from "./syscalls.js";
 
 export interface KernelSourceOptions {
@@ -72,8 +73,8 @@ export class KernelSource {
    * dispatchers' tables, and attaches every other program; records queue in the ring until
    * drain() starts reading them.
    */
-  attach(interest: InterestSpec): void {
-    const obj = this.bridge.openObject(join(bpfObjectDir, "vigil.bpf.o"));
+  attach(interest: InterestSpec, object: string = SENSOR_OBJECTS.plain): void {
+    const obj = this.bridge.openObject(join(bpfObjectDir, object));
     this.obj = obj;
     try {
       obj.setMapMaxEntries("events", this.options.ringBytes);
