@@ -221,6 +221,8 @@ export class PolicyEngine {
   private offer(entry: IndexedRule, matcher: SequenceMatcher, event: VigilEvent, emit: (alert: Alert) => void): void {
     const { rule, counters } = entry;
     const steps = rule.sequence?.steps ?? [];
+    // Nothing held, and the event cannot start a partial match: it has nothing to carry on.
+    if (matcher.held === 0 && !steps[0]?.bindings.has(event.kind)) return;
     const known: (boolean | undefined)[] = [];
     const matches = (step: number): boolean => {
       let result = known[step];
