@@ -2,7 +2,7 @@ import { isCelError } from "@bufbuild/cel";
 import type { Alert, Outcome } from "../../events/alert.js";
 import type { VigilEvent } from "../../events/schema.js";
 import type { RuleBindings } from "./bindings.js";
-import type { CompiledException, CompiledPolicy, CompiledRule, CompiledSequence, Program } from "./compile.js";
+import type { CompiledPolicy, CompiledRule, CompiledSequence, Program } from "./compile.js";
 import type { Action, Mode } from "./format.js";
 import type { Prefilter } from "./prefilter.js";
 import { SEQUENCE_LIMITS, type SequenceBudget, type SequenceLimits, SequenceMatcher } from "./sequence.js";
@@ -84,11 +84,18 @@ interface Counters {
   evicted: number;
 }
 
+interface IndexedException {
+  name: string;
+  when: Program;
+  prefilter: Prefilter | undefined;
+}
+
 /** A rule as the index holds it for one kind. */
 interface IndexedRule {
   rule: CompiledRule;
   bindings: RuleBindings;
   prefilter: Prefilter | undefined;
+  exceptions: readonly IndexedException[];
   counters: Counters;
   outcome: Outcome;
   /** Set for a sequence rule: its partial matches. */
@@ -170,7 +177,15 @@ export class PolicyEngine {
           const bindings = rule.bindings.get(kind);
           if (!bindings) continue;
           const list = index.get(kind) ?? [];
-          list.push({ rule, bindings, prefilter: rule.prefilters.get(kind), counters: kept, outcome, sequence });
+          list.push({
+            rule,
+            bindings,
+            prefilter: rule.prefilters.get(kind),
+            exceptions: rule.exceptions.map((e) => ({ name: e.name, when: e.when, prefilter: e.prefilters.get(kind) })),
+            counters: kept,
+            outcome,
+            sequence,
+          });
           index.set(kind, list);
         }
       }
@@ -236,7 +251,7 @@ export class PolicyEngine {
             condition.prefilters.get(event.kind),
             condition.when,
             bindings,
-            rule.exceptions,
+            entry.exceptions,
             entry.bindings,
             event,
             counters,
@@ -328,23 +343,23 @@ function outcomeOf(action: Action): Outcome {
 
 function test(entry: IndexedRule, event: VigilEvent, counters: Counters): boolean {
   const { rule, bindings } = entry;
-  return holds(entry.prefilter, rule.when, bindings, rule.exceptions, bindings, event, counters);
+  return holds(entry.prefilter, rule.when, bindings, entry.exceptions, bindings, event, counters);
 }
 
 /**
  * A prefilter, a condition, then the rule's exceptions (in their own bindings, which may be the
- * condition's). An exception that fails does not exempt.
+ * condition's; each only when its prefilter passes). An exception that fails does not exempt.
  */
 function holds(
   prefilter: Prefilter | undefined,
   when: Program,
   bindings: RuleBindings,
-  exceptions: readonly CompiledException[],
+  exceptions: readonly IndexedException[],
   exceptionBindings: RuleBindings,
   event: VigilEvent,
   counters: Counters,
 ): boolean {
-  if (prefilter !== undefined && !prefilter(event)) return false;
+  if (prefilter !== undefined && !passes(prefilter, event)) return false;
   bindings.event = event;
   const result = when(bindings);
   if (result !== true) {
@@ -353,6 +368,7 @@ function holds(
   }
   exceptionBindings.event = event;
   for (const exception of exceptions) {
+    if (exception.prefilter !== undefined && !passes(exception.prefilter, event)) continue;
     const exempt = exception.when(exceptionBindings);
     if (exempt === true) {
       counters.exempted++;
@@ -361,6 +377,18 @@ function holds(
     if (exempt !== false) failed(counters, exempt, `exception '${exception.name}': `);
   }
   return true;
+}
+
+/**
+ * A prefilter's answer; true (cel-es decides) if it throws, which it can only do on an event
+ * that is not shaped as its kind says.
+ */
+function passes(prefilter: Prefilter, event: VigilEvent): boolean {
+  try {
+    return prefilter(event);
+  } catch {
+    return true;
+  }
 }
 
 function failed(counters: Counters, result: unknown, prefix = ""): void {
