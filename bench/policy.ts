@@ -167,7 +167,7 @@ const loaded = loadPolicyPaths([policyPath]);
 if (loaded.errors.length > 0) throw new Error(`bench policies do not compile: ${JSON.stringify(loaded.errors)}`);
 const engine = new PolicyEngine();
 // BENCH_NO_PREFILTER=1: every test goes to cel-es (no prefilters of conditions, steps or
-// exceptions), to see what they save.
+// exceptions, no index by prefix), to see what they save.
 const noPrefilter = process.env.BENCH_NO_PREFILTER === "1";
 const policies = noPrefilter
   ? loaded.policies.map((p) => ({
@@ -175,6 +175,7 @@ const policies = noPrefilter
       rules: p.rules.map((r) => ({
         ...r,
         prefilters: new Map(),
+        prefixes: new Map(),
         exceptions: r.exceptions.map((e) => ({ ...e, prefilters: new Map() })),
         ...(r.sequence && {
           sequence: { ...r.sequence, steps: r.sequence.steps.map((s) => ({ ...s, prefilters: new Map() })) },

@@ -36,6 +36,7 @@ import {
 import { pathText, ruleOf, structureProblems } from "./issues.js";
 import { type KernelPart, kernelParts } from "./kernel-part.js";
 import { matchNeeds, type Prefilter, prefilter } from "./prefilter.js";
+import { type Prefixes, requiredPrefixes } from "./prefixes.js";
 import { byPosition, type DocumentPath, type PolicyError, PolicySource } from "./source.js";
 import { checkTemplate, compileTemplate, type Render } from "./template.js";
 
@@ -57,6 +58,8 @@ export interface CompiledCondition {
   bindings: ReadonlyMap<string, RuleBindings>;
   /** For each kind that has one, a test that is false when the condition cannot hold. */
   prefilters: ReadonlyMap<string, Prefilter>;
+  /** For each kind, the prefixes the event's string fields must have for the condition to hold. */
+  prefixes: ReadonlyMap<string, Prefixes>;
   /**
    * What the kernel must send for the condition to see every event it can match
    * (kernel-part.ts); a sequence rule's are its steps'.
@@ -345,6 +348,7 @@ class PolicyCompiler {
         when: always,
         bindings: new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)])),
         prefilters: new Map(),
+        prefixes: new Map(),
         kernel: steps.flatMap((step) => step.kernel),
       }),
       exceptions,
@@ -408,9 +412,10 @@ class PolicyCompiler {
     const when = this.condition(text, kinds, rule);
     if (!when) return undefined;
     const prefilters = this.prefilters(when.expr, kinds);
+    const prefixes = new Map(kinds.map((kind) => [kind, requiredPrefixes(when.expr, kind, this.listValues)]));
     const bindings = new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)]));
     const kernel = kernelParts(when.expr, kinds, this.listValues, text.label);
-    const condition = { kinds, when: when.program, bindings, prefilters, kernel };
+    const condition = { kinds, when: when.program, bindings, prefilters, prefixes, kernel };
     return { condition, outside: this.outsideKernel(when.spliced, kinds) };
   }
 

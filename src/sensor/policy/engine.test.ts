@@ -308,17 +308,18 @@ describe("evaluation", () => {
   });
 });
 
-/** The policy with every test through cel-es: no prefilters of conditions, steps or exceptions. */
+/** The policy with every test through cel-es: no prefilters (of conditions, steps, exceptions), no index by prefix. */
 const withoutPrefilters = (policy: CompiledPolicy): CompiledPolicy => ({
   ...policy,
   rules: policy.rules.map((r) => ({
     ...r,
     prefilters: new Map(),
+    prefixes: new Map(),
     exceptions: r.exceptions.map((e) => ({ ...e, prefilters: new Map() })),
     ...(r.sequence && {
       sequence: {
         ...r.sequence,
-        steps: r.sequence.steps.map((step) => ({ ...step, prefilters: new Map() })),
+        steps: r.sequence.steps.map((step) => ({ ...step, prefilters: new Map(), prefixes: new Map() })),
       },
     }),
   })),
@@ -507,7 +508,7 @@ describe("prefilters", () => {
   });
 });
 
-describe("prefilters of list elements, patterns and exceptions", () => {
+describe("prefilters of list elements, patterns, exceptions and the index by prefix", () => {
   const lists = {
     names: ["bash", "node", "python", "x"],
     odd: ["/", "a/b", "", "sh"],
@@ -590,7 +591,7 @@ describe("prefilters of list elements, patterns and exceptions", () => {
     return out;
   }
 
-  test("each new shape has a prefilter, and no prefilter, a condition's or an exception's, changes a result", () => {
+  test("each new shape has a prefilter, and no prefilter, exception's or index changes a result", () => {
     const compiled = policy();
     assert.deepEqual(
       compiled.rules.filter((r) => r.prefilters.size === 0).map((r) => r.id),
@@ -606,6 +607,35 @@ describe("prefilters of list elements, patterns and exceptions", () => {
       void exempted;
     }
     assert.ok(fast.counters.some(([, , , exempted]) => (exempted as number) > 0));
+  });
+
+  test("the index by prefix passes over rules a path cannot match and counts them as tested", () => {
+    const compiled = compile(
+      [
+        { id: "etc", on: "file.open", when: "file.path.startsWith('/etc/') && file.write" },
+        { id: "shadow", on: "file.open", when: "file.path in ['/etc/shadow', '/etc/gshadow']" },
+        { id: "any", on: "file.open", when: "file.write" },
+        { id: "home", on: "file.open", when: "lists.dirs.exists(d, file.path.startsWith(d)) && file.write" },
+      ],
+      { lists: { dirs: ["/home/", "/root/"] } },
+    );
+    const engine = engineWith(compiled);
+    const opens = ["/etc/shadow", "/etc/passwd", "/home/a/x", "/usr/lib/libc.so.6", "/etc"].map((path) =>
+      event("file.open", { file: { path, write: true } }),
+    );
+    assert.deepEqual(
+      opens.map((e) => alertsOf(engine, e).map((a) => a.rule.id)),
+      [["etc", "shadow", "any"], ["etc", "any"], ["any", "home"], ["any"], ["any"]],
+    );
+    assert.deepEqual(
+      engine.statistics().perRule.map((r) => [r.rule, r.tested]),
+      [
+        ["etc", 5],
+        ["shadow", 5],
+        ["any", 5],
+        ["home", 5],
+      ],
+    );
   });
 
   test("the stock set gives the same alerts, exemptions and errors with and without", () => {
