@@ -8,10 +8,11 @@ import { EVENT_TYPES, type ValueType } from "./fields.js";
  * A necessary condition of a rule, read from its tree and tested in plain JavaScript before
  * cel-es runs: when it is false, the rule cannot match and its CEL program is not run.
  *
- * A rule's test in cel-es costs 0.2–40 µs (each attribute resolved, each value wrapped, each
- * call dispatched through its overloads); most rules begin with a cheap, selective comparison
- * (`file.write && ...`, `file.path.startsWith('/etc/') && ...`, `process.exe in lists.shells`)
- * that decides most events for a few nanoseconds. Only comparisons whose CEL result is known
+ * A rule's test in cel-es costs from 0.2 µs to tens of µs (each attribute resolved, each value
+ * wrapped, each call dispatched through its overloads, every element of an exists tried); most
+ * rules begin with a cheap, selective comparison (`file.write && ...`,
+ * `file.path.startsWith('/etc/') && ...`, `process.exe in lists.shells`) that decides most events
+ * for a few nanoseconds. Only comparisons whose CEL result is known
  * exactly are taken: a field that is never null (nor below a field that may be) against a
  * constant or a list. CEL remains the judge of every event that passes: a prefilter only ever
  * answers "cannot match". The same reading of a condition is where a kernel prefilter starts.
