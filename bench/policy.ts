@@ -166,10 +166,22 @@ const policyPath = process.env.BENCH_POLICIES ?? join(installRoot, "policies");
 const loaded = loadPolicyPaths([policyPath]);
 if (loaded.errors.length > 0) throw new Error(`bench policies do not compile: ${JSON.stringify(loaded.errors)}`);
 const engine = new PolicyEngine();
-// BENCH_NO_PREFILTER=1: every test goes to cel-es, to see what the prefilters save.
+// BENCH_NO_PREFILTER=1: every test goes to cel-es (no prefilters of conditions, steps or
+// exceptions, no index by prefix), to see what they save.
 const noPrefilter = process.env.BENCH_NO_PREFILTER === "1";
 const policies = noPrefilter
-  ? loaded.policies.map((p) => ({ ...p, rules: p.rules.map((r) => ({ ...r, prefilters: new Map() })) }))
+  ? loaded.policies.map((p) => ({
+      ...p,
+      rules: p.rules.map((r) => ({
+        ...r,
+        prefilters: new Map(),
+        prefixes: new Map(),
+        exceptions: r.exceptions.map((e) => ({ ...e, prefilters: new Map() })),
+        ...(r.sequence && {
+          sequence: { ...r.sequence, steps: r.sequence.steps.map((s) => ({ ...s, prefilters: new Map() })) },
+        }),
+      })),
+    }))
   : loaded.policies;
 engine.swap(new PolicySet(policies, []));
 

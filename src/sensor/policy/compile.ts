@@ -35,7 +35,8 @@ import {
 } from "./format.js";
 import { pathText, ruleOf, structureProblems } from "./issues.js";
 import { type KernelPart, kernelParts } from "./kernel-part.js";
-import { type Prefilter, prefilter } from "./prefilter.js";
+import { matchNeeds, type Prefilter, prefilter } from "./prefilter.js";
+import { type Prefixes, requiredPrefixes } from "./prefixes.js";
 import { byPosition, type DocumentPath, type PolicyError, PolicySource } from "./source.js";
 import { checkTemplate, compileTemplate, type Render } from "./template.js";
 
@@ -45,6 +46,8 @@ export type Program = (bindings: RuleBindings) => CelResult;
 export interface CompiledException {
   name: string;
   when: Program;
+  /** For each kind that has one, a test that is false when the exception cannot hold. */
+  prefilters: ReadonlyMap<string, Prefilter>;
 }
 
 /** A condition on events of some kinds, ready for each of them. */
@@ -55,6 +58,8 @@ export interface CompiledCondition {
   bindings: ReadonlyMap<string, RuleBindings>;
   /** For each kind that has one, a test that is false when the condition cannot hold. */
   prefilters: ReadonlyMap<string, Prefilter>;
+  /** For each kind, the prefixes the event's string fields must have for the condition to hold. */
+  prefixes: ReadonlyMap<string, Prefixes>;
   /**
    * What the kernel must send for the condition to see every event it can match
    * (kernel-part.ts); a sequence rule's are its steps'.
@@ -112,13 +117,22 @@ export interface CompiledPolicy {
 
 export type CompileResult = { policy: CompiledPolicy; errors: [] } | { policy?: undefined; errors: PolicyError[] };
 
-// Patterns are compiled once: cel-es compiles the pattern of `matches` on every call (6 µs).
-const matchers = new Map<string, RE2JS>();
+/** What cel-es asks of a compiled pattern. */
+interface Matcher {
+  test(input: string): boolean;
+}
+
+// Patterns are compiled once: cel-es compiles the pattern of `matches` on every call (80 µs).
+// RE2 then costs 5–10 µs a test even on a short path; a string without the literal text every
+// match must have (matchNeeds) is refused before it runs.
+const matchers = new Map<string, Matcher>();
 const MAX_MATCHERS = 4096;
-function matcher(pattern: string): RE2JS {
+function matcher(pattern: string): Matcher {
   let m = matchers.get(pattern);
   if (!m) {
-    m = RE2JS.compile(pattern);
+    const re2 = RE2JS.compile(pattern);
+    const needs = matchNeeds(pattern);
+    m = needs === null ? re2 : { test: (input) => needs(input) && re2.test(input) };
     if (matchers.size < MAX_MATCHERS) matchers.set(pattern, m);
   }
   return m;
@@ -303,7 +317,8 @@ class PolicyCompiler {
         rule.id,
       );
       if (program) {
-        exceptions.push({ name: exception.name, when: program.program });
+        const prefilters = this.prefilters(program.expr, kinds);
+        exceptions.push({ name: exception.name, when: program.program, prefilters });
         if (single) outside.push(...this.outsideKernel(program.spliced, kinds));
       }
     });
@@ -333,6 +348,7 @@ class PolicyCompiler {
         when: always,
         bindings: new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)])),
         prefilters: new Map(),
+        prefixes: new Map(),
         kernel: steps.flatMap((step) => step.kernel),
       }),
       exceptions,
@@ -395,15 +411,21 @@ class PolicyCompiler {
   ): { condition: CompiledCondition; outside: KernelProblem[] } | undefined {
     const when = this.condition(text, kinds, rule);
     if (!when) return undefined;
-    const prefilters = new Map<string, Prefilter>();
-    for (const kind of kinds) {
-      const test = prefilter(when.expr, kind, this.listValues);
-      if (test) prefilters.set(kind, test);
-    }
+    const prefilters = this.prefilters(when.expr, kinds);
+    const prefixes = new Map(kinds.map((kind) => [kind, requiredPrefixes(when.expr, kind, this.listValues)]));
     const bindings = new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)]));
     const kernel = kernelParts(when.expr, kinds, this.listValues, text.label);
-    const condition = { kinds, when: when.program, bindings, prefilters, kernel };
+    const condition = { kinds, when: when.program, bindings, prefilters, prefixes, kernel };
     return { condition, outside: this.outsideKernel(when.spliced, kinds) };
+  }
+
+  private prefilters(expr: Expr, kinds: readonly string[]): Map<string, Prefilter> {
+    const prefilters = new Map<string, Prefilter>();
+    for (const kind of kinds) {
+      const test = prefilter(expr, kind, this.listValues);
+      if (test) prefilters.set(kind, test);
+    }
+    return prefilters;
   }
 
   private compileSequence(doc: SequenceDocument, path: DocumentPath, rule: string): CompiledSequence | undefined {

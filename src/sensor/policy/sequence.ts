@@ -54,15 +54,67 @@ interface Partial {
   level: number;
   /** The first step's event time. */
   start: bigint;
+  /** The last time its window is open: start + within. */
+  deadline: bigint;
   pid: number;
   startTime: bigint;
   events: VigilEvent[];
+  /** Its neighbours in the order of last change; `held` while it is in the order. */
+  older?: Partial;
+  newer?: Partial;
+  held: boolean;
+}
+
+/**
+ * Partial matches, least recently started or advanced first: a list through the partial
+ * matches themselves, since a Set used as a queue (oldest deleted at the front) leaves
+ * deleted entries that every walk from the front steps over until the table is rebuilt.
+ */
+class Order {
+  private oldest: Partial | undefined;
+  private newest: Partial | undefined;
+  size = 0;
+
+  get first(): Partial | undefined {
+    return this.oldest;
+  }
+
+  add(p: Partial): void {
+    p.older = this.newest;
+    p.newer = undefined;
+    if (this.newest) this.newest.newer = p;
+    else this.oldest = p;
+    this.newest = p;
+    p.held = true;
+    this.size++;
+  }
+
+  /** Takes a partial match out; false when it was not in. */
+  delete(p: Partial): boolean {
+    if (!p.held) return false;
+    if (p.older) p.older.newer = p.newer;
+    else this.oldest = p.newer;
+    if (p.newer) p.newer.older = p.older;
+    else this.newest = p.older;
+    p.older = undefined;
+    p.newer = undefined;
+    p.held = false;
+    this.size--;
+    return true;
+  }
+
+  /** Every partial match, oldest first; a copy, so the walk may drop them. */
+  all(): Partial[] {
+    const out: Partial[] = [];
+    for (let p = this.oldest; p; p = p.newer) out.push(p);
+    return out;
+  }
 }
 
 export class SequenceMatcher {
   private readonly byKey = new Map<Key, (Partial | undefined)[]>();
   /** Every partial match, least recently started or advanced first. */
-  private readonly order = new Set<Partial>();
+  private readonly order = new Order();
 
   constructor(
     private readonly sequence: CompiledSequence,
@@ -81,36 +133,63 @@ export class SequenceMatcher {
    */
   offer(event: VigilEvent, matches: (step: number) => boolean, complete: (events: VigilEvent[]) => void): void {
     const now = event.time;
-    this.expire(now);
-    const last = this.sequence.steps.length;
-    for (const key of this.keysOf(event)) {
-      const slots = this.byKey.get(key);
-      if (slots === undefined) continue;
-      // From the furthest step down, so that one event carries a partial match one step only.
-      for (let level = last - 1; level >= 1; level--) {
-        const partial = slots[level];
-        if (partial === undefined) continue;
-        if (this.expired(partial, now)) {
-          this.drop(partial);
-          this.counters.expired++;
-          continue;
-        }
-        if (!this.belongs(partial, event) || !matches(level)) continue;
-        this.drop(partial);
-        const events = [...partial.events, event];
-        if (level + 1 === last) complete(events);
-        else this.place({ ...partial, level: level + 1, events });
-      }
+    // With nothing held there is nothing to expire or carry on: only a first step to try.
+    if (this.order.size > 0) {
+      this.expire(now);
+      const { process } = event;
+      const { by } = this.sequence;
+      // The keys under which partial matches this event may carry on are held.
+      if (by === "process" || by === "tree") this.carry(process.pid, event, now, matches, complete);
+      else this.carry(process.cgroup_id, event, now, matches, complete);
+      if (by === "tree") for (const a of process.ancestry) this.carry(a.pid, event, now, matches, complete);
     }
     if (matches(0)) {
       const { pid, start_time } = event.process;
-      this.place({ key: this.anchorOf(event), level: 1, start: now, pid, startTime: start_time, events: [event] });
+      const key = this.anchorOf(event);
+      this.place({
+        key,
+        level: 1,
+        start: now,
+        deadline: now + this.sequence.within,
+        pid,
+        startTime: start_time,
+        events: [event],
+        held: false,
+      });
+    }
+  }
+
+  /** Carries on the partial matches held under `key` that the event continues. */
+  private carry(
+    key: Key,
+    event: VigilEvent,
+    now: bigint,
+    matches: (step: number) => boolean,
+    complete: (events: VigilEvent[]) => void,
+  ): void {
+    const slots = this.byKey.get(key);
+    if (slots === undefined) return;
+    const last = this.sequence.steps.length;
+    // From the furthest step down, so that one event carries a partial match one step only.
+    for (let level = last - 1; level >= 1; level--) {
+      const partial = slots[level];
+      if (partial === undefined) continue;
+      if (this.expired(partial, now)) {
+        this.drop(partial);
+        this.counters.expired++;
+        continue;
+      }
+      if (!this.belongs(partial, event) || !matches(level)) continue;
+      this.drop(partial);
+      const events = [...partial.events, event];
+      if (level + 1 === last) complete(events);
+      else this.place({ ...partial, level: level + 1, events, held: false });
     }
   }
 
   /** Drops every partial match whose window has passed at `now`. */
   sweep(now: bigint): void {
-    for (const partial of [...this.order]) {
+    for (const partial of this.order.all()) {
       if (this.expired(partial, now)) {
         this.drop(partial);
         this.counters.expired++;
@@ -120,22 +199,21 @@ export class SequenceMatcher {
 
   /** Drops every partial match (the rule left the set in force). */
   clear(): void {
-    for (const partial of [...this.order]) this.drop(partial);
+    for (const partial of this.order.all()) this.drop(partial);
   }
 
   private expired(partial: Partial, now: bigint): boolean {
-    return now - partial.start > this.sequence.within;
+    return now > partial.deadline;
   }
 
   /** Drops expired partial matches from the front; most expire in the order they started. */
   private expire(now: bigint): void {
-    for (const partial of this.order) {
+    for (let partial = this.order.first; partial !== undefined; partial = this.order.first) {
       if (!this.expired(partial, now)) return;
       this.drop(partial);
       this.counters.expired++;
     }
   }
-
   private place(partial: Partial): void {
     const there = this.byKey.get(partial.key)?.[partial.level];
     if (there !== undefined) {
@@ -163,7 +241,7 @@ export class SequenceMatcher {
   private makeRoom(): void {
     const full = this.order.size >= this.budget.limits.perRule || this.budget.held >= this.budget.limits.total;
     if (!full) return;
-    const oldest = this.order.values().next().value;
+    const oldest = this.order.first;
     if (oldest === undefined) return;
     this.drop(oldest);
     this.counters.evicted++;
@@ -181,19 +259,6 @@ export class SequenceMatcher {
   /** The key a partial match started by this event is held under. */
   private anchorOf(event: VigilEvent): Key {
     return this.sequence.by === "process" || this.sequence.by === "tree" ? event.process.pid : event.process.cgroup_id;
-  }
-
-  /** The keys under which partial matches this event may carry on are held. */
-  private keysOf(event: VigilEvent): Key[] {
-    const { process } = event;
-    switch (this.sequence.by) {
-      case "process":
-        return [process.pid];
-      case "tree":
-        return [process.pid, ...process.ancestry.map((a) => a.pid)];
-      default:
-        return [process.cgroup_id];
-    }
   }
 
   /** Whether the event's process is the partial match's (a key can be a reused pid). */
