@@ -19,6 +19,7 @@ export {
   type PolicyEngineOptions,
   type PolicyFileStatus,
   PolicySet,
+  type OutcomeResolver,
   type PolicyStatistics,
   type RuleStatistics,
   type SwapListener,
