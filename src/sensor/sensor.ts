@@ -151,6 +151,11 @@ export class Sensor {
     return this.options.policy;
   }
 
+  /** Which path enforces each deny and kill rule; undefined without policies. */
+  get enforcement(): EnforcementReport | undefined {
+    return this.enforcer?.report();
+  }
+
   /** Date.now() when start() finished; 0 before. */
   get startedAt(): number {
     return this.startedAtMs;

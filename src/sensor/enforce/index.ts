@@ -19,7 +19,7 @@ import {
   type RulePath,
 } from "./plan.js";
 
-export type { RulePath, RuleEnforcement } from "./plan.js";
+export { type RuleEnforcement, type RulePath, routesHere } from "./plan.js";
 
 /**
  * The enforcement stage: decides, for every deny and kill rule, which path stops it on this
@@ -139,7 +139,10 @@ export class Enforcement {
         const e = err as Partial<BridgeError>;
         const error = `${e.code ? `${e.code}: ` : ""}${String(e.message ?? err).split("\n")[0]}`;
         this.programs.push({ program, target, attached: false, error });
-        logger.warn({ program, target, err: error }, "enforcement program did not attach; its rules are killed after the fact");
+        logger.warn(
+          { program, target, err: error },
+          "enforcement program did not attach; its rules are killed after the fact",
+        );
         this.paths.delete(target.startsWith("lsm/") ? "lsm" : cgroup ? "cgroup_sock" : "kill_at_exec");
       }
     }
@@ -185,7 +188,10 @@ export class Enforcement {
       this.generations.set(seq, new Map(plan.hooks.map((h) => [h.hook, h.slots])));
       for (const old of this.generations.keys()) if (old <= seq - KEPT_GENERATIONS) this.generations.delete(old);
       this.options.logger.info(
-        { generation: seq, hooks: Object.fromEntries(plan.hooks.map((h) => [h.hook, { slots: h.slots.length, tests: h.atoms.length }])) },
+        {
+          generation: seq,
+          hooks: Object.fromEntries(plan.hooks.map((h) => [h.hook, { slots: h.slots.length, tests: h.atoms.length }])),
+        },
         "enforcement tables in force",
       );
     }
@@ -199,7 +205,10 @@ export class Enforcement {
     const slot = this.generations.get(record.seq)?.get(record.hook)?.[record.slot];
     if (!slot) {
       this.unknownDenials++;
-      this.options.logger.warn({ seq: record.seq, hook: record.hook, slot: record.slot }, "the kernel stopped an operation for a rule no longer known");
+      this.options.logger.warn(
+        { seq: record.seq, hook: record.hook, slot: record.slot },
+        "the kernel stopped an operation for a rule no longer known",
+      );
       return undefined;
     }
     const { rule } = slot;
@@ -252,7 +261,10 @@ export class Enforcement {
       available: [...this.options.paths],
       inUse: this.inUse,
       programs: this.programs.map((p) => ({ ...p })),
-      rules: this.plan.rules.map((r) => ({ ...r, enforced: this.enforced.get(`${r.policy}\0${r.rule}\0${r.kind}`) ?? 0 })),
+      rules: this.plan.rules.map((r) => ({
+        ...r,
+        enforced: this.enforced.get(`${r.policy}\0${r.rule}\0${r.kind}`) ?? 0,
+      })),
       generation: this.maps?.seq ?? 0,
       missing: [...this.missing],
       unknownDenials: this.unknownDenials,

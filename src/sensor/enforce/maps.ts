@@ -100,7 +100,11 @@ export class EnforcementMaps {
     }
     const byHook = new Map(tables.map((t) => [HOOK_INDEX[t.hook], t]));
     for (let hook = 0; hook < HOOK_COUNT; hook++) {
-      this.obj.mapUpdate(HOOKS, u32(gen * HOOK_COUNT + hook), hookConfig(byHook.get(hook), entries.tests.get(hook) ?? 0));
+      this.obj.mapUpdate(
+        HOOKS,
+        u32(gen * HOOK_COUNT + hook),
+        hookConfig(byHook.get(hook), entries.tests.get(hook) ?? 0),
+      );
     }
     const state = Buffer.alloc(structs.vg_enforce_state.size);
     state.writeUInt32LE(seq, structs.vg_enforce_state.fields.seq.offset);

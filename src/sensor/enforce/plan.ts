@@ -1,6 +1,6 @@
 import type { Outcome } from "../../events/alert.js";
-import type { EnforcementPath } from "../kernel/preflight.js";
 import { enums } from "../kernel/layout.generated.js";
+import type { EnforcementPath } from "../kernel/preflight.js";
 import { addressBytes, mappedBits, parseCidr } from "../policy/cidr.js";
 import type { CompiledRule } from "../policy/compile.js";
 import { type Atom, atomKey } from "../policy/disjuncts.js";
@@ -101,6 +101,24 @@ function route(kind: string, action: "deny" | "kill", paths: ReadonlySet<Enforce
   }
 }
 
+/** The kinds a deny rule can name (policy/enforceable.ts DENIABLE), with the path each takes here. */
+export function routesHere(paths: readonly EnforcementPath[]): { kind: string; path: RulePath }[] {
+  const set = new Set(paths);
+  return [
+    "process.exec",
+    "net.connect",
+    "net.bind",
+    "file.open",
+    "file.unlink",
+    "file.rename",
+    "file.chmod",
+    "kernel.module_load",
+  ].map((kind) => {
+    const way = route(kind, "deny", set);
+    return { kind, path: "path" in way && way.path ? way.path : "kill_after" };
+  });
+}
+
 const PATH_DETAIL: Record<string, string> = {
   lsm: "BPF-LSM hook: the call fails with EPERM",
   kill_at_exec: "SIGKILL at exec, matched by device and inode and by path: the program never runs",
@@ -108,7 +126,11 @@ const PATH_DETAIL: Record<string, string> = {
 };
 
 /** Builds the plan; rules keep their order, so a table that is full takes the first rules. */
-export function planEnforcement(rules: readonly CompiledRule[], modes: ReadonlyMap<CompiledRule, Mode>, options: PlanOptions): EnforcementPlan {
+export function planEnforcement(
+  rules: readonly CompiledRule[],
+  modes: ReadonlyMap<CompiledRule, Mode>,
+  options: PlanOptions,
+): EnforcementPlan {
   const paths = new Set(options.paths);
   const out: RuleEnforcement[] = [];
   const tables = new Map<HookName, HookTable>();
@@ -119,7 +141,11 @@ export function planEnforcement(rules: readonly CompiledRule[], modes: ReadonlyM
     for (const kind of rule.kinds) {
       const base = { policy: rule.policy, rule: rule.id, kind, action, mode };
       if (mode === "audit") {
-        out.push({ ...base, path: "audit", detail: `audit mode: alerts say what would have been done (would_${action})` });
+        out.push({
+          ...base,
+          path: "audit",
+          detail: `audit mode: alerts say what would have been done (would_${action})`,
+        });
         continue;
       }
       const way = route(kind, action, paths);
@@ -142,8 +168,7 @@ export function planEnforcement(rules: readonly CompiledRule[], modes: ReadonlyM
         continue;
       }
       tables.set(way.hook, table);
-      const killNote =
-        action === "kill" && way.hook !== "exec" ? "; then the agent kills the caller" : "";
+      const killNote = action === "kill" && way.hook !== "exec" ? "; then the agent kills the caller" : "";
       out.push({ ...base, path: way.path, hook: way.hook, detail: `${PATH_DETAIL[way.path]}${killNote}` });
     }
   }
@@ -184,7 +209,10 @@ function place(table: HookTable, rule: CompiledRule, kind: string, kill: boolean
 }
 
 /** The outcome the engine gives a rule's alerts on a kind; undefined when the kernel raises them. */
-export function outcomeOf(enforcement: RuleEnforcement | undefined, action: "alert" | "deny" | "kill"): Outcome | undefined {
+export function outcomeOf(
+  enforcement: RuleEnforcement | undefined,
+  action: "alert" | "deny" | "kill",
+): Outcome | undefined {
   if (action === "alert") return "alerted";
   if (!enforcement || enforcement.path === "audit") return action === "deny" ? "would_deny" : "would_kill";
   if (enforcement.path === "kill_after") return "killed_after";
@@ -241,9 +269,19 @@ export interface FileIdentity {
 }
 
 const STRING_TESTS: Record<string, { exact: number; prefix: number; suffix: number; inode?: number }> = {
-  "process.exe": { exact: T.VG_TEST_EXE, prefix: T.VG_TEST_EXE, suffix: T.VG_TEST_EXE_SUFFIX, inode: T.VG_TEST_EXE_INODE },
+  "process.exe": {
+    exact: T.VG_TEST_EXE,
+    prefix: T.VG_TEST_EXE,
+    suffix: T.VG_TEST_EXE_SUFFIX,
+    inode: T.VG_TEST_EXE_INODE,
+  },
   "process.comm": { exact: T.VG_TEST_COMM, prefix: T.VG_TEST_COMM, suffix: T.VG_TEST_COMM_SUFFIX },
-  "file.path": { exact: T.VG_TEST_PATH, prefix: T.VG_TEST_PATH, suffix: T.VG_TEST_PATH_SUFFIX, inode: T.VG_TEST_PATH_INODE },
+  "file.path": {
+    exact: T.VG_TEST_PATH,
+    prefix: T.VG_TEST_PATH,
+    suffix: T.VG_TEST_PATH_SUFFIX,
+    inode: T.VG_TEST_PATH_INODE,
+  },
 };
 const VALUE_TESTS: Record<string, number> = {
   "process.uid": T.VG_TEST_UID,
@@ -257,7 +295,10 @@ const VALUE_TESTS: Record<string, number> = {
  * The entries of every table. `identify` gives the identity of the file at a path, or
  * undefined when there is none (the path entry alone then names it).
  */
-export function mapEntries(hooks: readonly HookTable[], identify: (path: string) => FileIdentity | undefined): MapEntries {
+export function mapEntries(
+  hooks: readonly HookTable[],
+  identify: (path: string) => FileIdentity | undefined,
+): MapEntries {
   const strings = new Map<string, StringEntry>();
   const values = new Map<string, ValueEntry>();
   const inodes = new Map<string, InodeEntry>();
@@ -279,11 +320,22 @@ export function mapEntries(hooks: readonly HookTable[], identify: (path: string)
         if (s && typeof value === "string") {
           if (atom.test === "suffix") {
             const bytes = Buffer.from(value).reverse();
-            add(strings, `${hook}/${s.suffix}/${bytes.toString("hex")}`, { hook, test: s.suffix, bytes, atoms: bit }, s.suffix);
+            add(
+              strings,
+              `${hook}/${s.suffix}/${bytes.toString("hex")}`,
+              { hook, test: s.suffix, bytes, atoms: bit },
+              s.suffix,
+            );
             continue;
           }
-          const bytes = atom.test === "exact" ? Buffer.concat([Buffer.from(value), Buffer.alloc(1)]) : Buffer.from(value);
-          add(strings, `${hook}/${s.exact}/${bytes.toString("hex")}`, { hook, test: s.exact, bytes, atoms: bit }, s.exact);
+          const bytes =
+            atom.test === "exact" ? Buffer.concat([Buffer.from(value), Buffer.alloc(1)]) : Buffer.from(value);
+          add(
+            strings,
+            `${hook}/${s.exact}/${bytes.toString("hex")}`,
+            { hook, test: s.exact, bytes, atoms: bit },
+            s.exact,
+          );
           if (atom.test === "exact" && s.inode !== undefined) {
             const id = identify(value);
             if (id) {
@@ -303,7 +355,12 @@ export function mapEntries(hooks: readonly HookTable[], identify: (path: string)
           if (typeof c === "string") throw new Error(c);
           const bits = mappedBits(c);
           const addr = maskBytes(addressBytes(c.address), bits);
-          add(addresses, `${hook}/${addr.toString("hex")}/${bits}`, { hook, addr, bits, atoms: bit }, T.VG_TEST_ADDRESS);
+          add(
+            addresses,
+            `${hook}/${addr.toString("hex")}/${bits}`,
+            { hook, addr, bits, atoms: bit },
+            T.VG_TEST_ADDRESS,
+          );
           continue;
         }
         throw new Error(`no kernel test for ${atom.field} ${atom.test} ${String(value)}`);
@@ -316,7 +373,13 @@ export function mapEntries(hooks: readonly HookTable[], identify: (path: string)
   const stringList = [...strings.values()];
   for (const e of stringList) {
     for (const f of stringList) {
-      if (f !== e && f.hook === e.hook && f.test === e.test && f.bytes.length < e.bytes.length && e.bytes.subarray(0, f.bytes.length).equals(f.bytes)) {
+      if (
+        f !== e &&
+        f.hook === e.hook &&
+        f.test === e.test &&
+        f.bytes.length < e.bytes.length &&
+        e.bytes.subarray(0, f.bytes.length).equals(f.bytes)
+      ) {
         e.atoms |= f.atoms;
       }
     }
@@ -332,7 +395,13 @@ export function mapEntries(hooks: readonly HookTable[], identify: (path: string)
   addressList.forEach((e, i) => {
     e.atoms = inherited[i] as bigint;
   });
-  return { strings: stringList, values: [...values.values()], inodes: [...inodes.values()], addresses: addressList, tests };
+  return {
+    strings: stringList,
+    values: [...values.values()],
+    inodes: [...inodes.values()],
+    addresses: addressList,
+    tests,
+  };
 }
 
 /** The first `bits` bits of an address, the rest zero. */

@@ -57,7 +57,8 @@ export function addressBytes(address: string): Buffer {
   const [head = "", rest] = text.split("::");
   const left = head === "" ? [] : head.split(":");
   const right = rest === undefined || rest === "" ? [] : rest.split(":");
-  const groups = rest === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill("0"), ...right];
+  const groups =
+    rest === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill("0"), ...right];
   groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
   return out;
 }

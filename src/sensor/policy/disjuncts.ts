@@ -186,8 +186,7 @@ function dnf(e: Expr, negated: boolean, lists: Lists): Disjunct[] {
     }
     case "inCidr": {
       const name = field(target);
-      const ranges =
-        a.exprKind.case === "constExpr" ? [constant(a)] : listValues(a, lists);
+      const ranges = a.exprKind.case === "constExpr" ? [constant(a)] : listValues(a, lists);
       return literal({ field: name, test: "cidr", values: cidrs(a, ranges) }, negated);
     }
     default:
@@ -221,7 +220,10 @@ function equality(at: Expr, name: string, values: unknown[], valueNode: Expr): A
   if (max !== undefined) {
     const ids = values.filter(
       (v): v is number | bigint =>
-        (typeof v === "number" || typeof v === "bigint") && Number(v) >= 0 && Number(v) <= max && Number.isInteger(Number(v)),
+        (typeof v === "number" || typeof v === "bigint") &&
+        Number(v) >= 0 &&
+        Number(v) <= max &&
+        Number.isInteger(Number(v)),
     );
     if (ids.length === 0) return undefined;
     return { field: name, test: "value", values: sorted(ids.map(Number)) };

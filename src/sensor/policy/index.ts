@@ -15,11 +15,11 @@ export {
   validatePolicyPaths,
 } from "./directory.js";
 export {
+  type OutcomeResolver,
   PolicyEngine,
   type PolicyEngineOptions,
   type PolicyFileStatus,
   PolicySet,
-  type OutcomeResolver,
   type PolicyStatistics,
   type RuleStatistics,
   type SwapListener,
