@@ -59,7 +59,7 @@ export function addressBytes(address: string): Buffer {
   const right = rest === undefined || rest === "" ? [] : rest.split(":");
   const groups =
     rest === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill("0"), ...right];
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  for (let i = 0; i < groups.length; i++) out.writeUInt16BE(Number.parseInt(groups[i] as string, 16), i * 2);
   return out;
 }
 
