@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,7 +10,10 @@ import { installRoot } from "../src/paths.js";
  * and denied, with no sensor, with the sensor in audit mode (its enforcement programs attached,
  * their tables empty) and in enforce mode (a deny rule on each hook that the allowed
  * operations do not match). Each figure is the mean over a run of one process doing nothing
- * else; the exec is a static no-op program (vfork, exec, wait).
+ * else; the exec is a static no-op program (vfork, exec, wait); the connects go to loopback ports
+ * nothing listens on, so the kernel answers at once (ECONNREFUSED, or EPERM when denied). The
+ * enforcement programs' own time per run comes from the kernel's statistics
+ * (kernel.bpf_stats_enabled, on only for that run).
  */
 
 const vigil = join(installRoot, "bin/vigil");
@@ -26,10 +28,8 @@ copyFileSync(join(progs, "nop"), denied);
 const policies = join(work, "policies");
 mkdirSync(policies);
 
-const server = createServer((s) => s.destroy());
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const allowedPort = (server.address() as { port: number }).port;
-const deniedPort = allowedPort === 65_000 ? 65_001 : 65_000;
+const allowedPort = 64_999;
+const deniedPort = 65_000;
 
 const policy = {
   apiVersion: "vigil.dev/v1",
@@ -97,17 +97,54 @@ const measure = async () => ({
   connectDenied: await connectLatency(deniedPort),
 });
 
+const STATS = "/proc/sys/kernel/bpf_stats_enabled";
+
+/** ns per run of each enforcement program during `body`. */
+async function programCost<T>(body: () => Promise<T>): Promise<{ result: T; perRun: Record<string, number> }> {
+  const read = () => {
+    const list = JSON.parse(execFileSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8" }) || "[]") as {
+      name?: string;
+      run_time_ns?: number;
+      run_cnt?: number;
+    }[];
+    return new Map(list.filter((p) => p.name?.startsWith("vg_enforce")).map((p) => [p.name as string, p]));
+  };
+  const was = readFileSync(STATS, "utf8").trim();
+  writeFileSync(STATS, "1");
+  try {
+    const before = read();
+    const result = await body();
+    const perRun: Record<string, number> = {};
+    for (const [name, p] of read()) {
+      const runs = (p.run_cnt ?? 0) - (before.get(name)?.run_cnt ?? 0);
+      const ns = (p.run_time_ns ?? 0) - (before.get(name)?.run_time_ns ?? 0);
+      if (runs > 0) perRun[name] = Math.round(ns / runs);
+    }
+    return { result, perRun };
+  } finally {
+    writeFileSync(STATS, was);
+  }
+}
+
 const bare = await measure();
 const audit = await withSensor("audit", measure);
 const enforce = await withSensor("enforce", measure);
-server.close();
+const costs = await withSensor("enforce", () =>
+  programCost(async () => ({
+    allowedExec: execLatency(join(progs, "nop")),
+    allowedConnect: await connectLatency(allowedPort),
+  })),
+);
+const deniedCosts = await withSensor("enforce", () =>
+  programCost(async () => ({ deniedExec: execLatency(denied), deniedConnect: await connectLatency(deniedPort) })),
+);
 rmSync(work, { recursive: true, force: true });
 
 const us = (n: number) => `${n.toFixed(1)} µs`;
 const rows: [string, keyof typeof bare, string][] = [
   ["exec of a program no rule denies", "execAllowed", "allowed"],
   ["exec of the denied program", "execDenied", "killed at exec in enforce mode"],
-  ["TCP connect to a port no rule denies", "connectAllowed", "allowed"],
+  ["TCP connect to a port no rule denies (ECONNREFUSED)", "connectAllowed", "allowed"],
   ["TCP connect to the denied port", "connectDenied", "EPERM in enforce mode (bare and audit: ECONNREFUSED)"],
 ];
 console.log("| operation | bare | sensor, audit mode | sensor, enforce mode | enforce − audit |");
@@ -117,4 +154,18 @@ for (const [label, key] of rows) {
     `| ${label} | ${us(bare[key])} | ${us(audit[key])} | ${us(enforce[key])} | ${us(enforce[key] - audit[key])} |`,
   );
 }
-console.log(JSON.stringify({ bench: "enforce", seconds: SECONDS, connects: CONNECTS, bare, audit, enforce }));
+console.log("\nns per run of each enforcement program, enforce mode (kernel statistics):");
+console.log(`  operations no rule matches: ${JSON.stringify(costs.perRun)}`);
+console.log(`  denied operations:          ${JSON.stringify(deniedCosts.perRun)}`);
+console.log(
+  JSON.stringify({
+    bench: "enforce",
+    seconds: SECONDS,
+    connects: CONNECTS,
+    bare,
+    audit,
+    enforce,
+    programNsAllowed: costs.perRun,
+    programNsDenied: deniedCosts.perRun,
+  }),
+);

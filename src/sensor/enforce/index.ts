@@ -16,7 +16,6 @@ import {
   outcomeOf,
   planEnforcement,
   type RuleEnforcement,
-  type RulePath,
 } from "./plan.js";
 
 export { type RuleEnforcement, type RulePath, routesHere } from "./plan.js";

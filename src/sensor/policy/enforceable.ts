@@ -258,7 +258,7 @@ export function outsideKernel(expr: Expr, kind: string, lists: Lists): OutsideKe
 }
 
 function notAddress(value: string): string {
-  const cidr = value.includes("/") ? " (for a range, write address.inCidr('" + value + "'))" : "";
+  const cidr = value.includes("/") ? ` (for a range, write address.inCidr('${value}'))` : "";
   return `'${value}' is not an IP address, and the kernel compares addresses as such${cidr}`;
 }
 
