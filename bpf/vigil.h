@@ -63,6 +63,8 @@ enum vg_op {
 	VG_OP_FS_MOUNT = 55,
 	VG_OP_PROC_SIGNAL = 56,
 
+	VG_OP_ENFORCE_DENIAL = 60, /* a program stopped an operation (records/enforce.h) */
+
 	VG_OP_MAX = 64,
 };
 
@@ -196,6 +198,7 @@ struct vg_exit {
 #include "records/mem.h"
 #include "records/proc.h"
 #include "records/kernel.h"
+#include "records/enforce.h"
 
 #ifdef __bpf__
 /*

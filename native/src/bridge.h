@@ -95,6 +95,7 @@ bool vg_map_is_percpu(enum bpf_map_type type);
 napi_value vg_map_lookup(napi_env env, napi_callback_info info);
 napi_value vg_map_update(napi_env env, napi_callback_info info);
 napi_value vg_map_set_program(napi_env env, napi_callback_info info);
+napi_value vg_map_set_inner(napi_env env, napi_callback_info info);
 napi_value vg_map_delete(napi_env env, napi_callback_info info);
 napi_value vg_map_next_key(napi_env env, napi_callback_info info);
 napi_value vg_maps(napi_env env, napi_callback_info info);

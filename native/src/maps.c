@@ -170,6 +170,40 @@ napi_value vg_map_set_program(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/*
+ * A map-in-map's slot: the map of this object that lookups through `key` reach. The kernel
+ * waits for every running program to finish before such an update returns, which the
+ * enforcement stage relies on (bpf/records/enforce.h).
+ */
+napi_value vg_map_set_inner(napi_env env, napi_callback_info info)
+{
+	char inner[NAME_MAX_LEN];
+	struct bpf_map *map;
+	napi_value argv[3];
+	struct map_call c;
+	void *key;
+	int fd, err;
+
+	if (!map_call(env, info, "mapSetInner", 3, argv, &c) || !key_arg(env, &c, argv[1], &key) ||
+	    !vg_string(env, argv[2], "inner", inner, sizeof(inner)) ||
+	    !(map = vg_object_map(env, c.o, "mapSetInner", inner)))
+		return NULL;
+	if (bpf_map__type(c.map) != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+	    bpf_map__type(c.map) != BPF_MAP_TYPE_HASH_OF_MAPS) {
+		vg_throw_errno(env, EINVAL, "mapSetInner %s: not a map of maps", c.name);
+		return NULL;
+	}
+	fd = bpf_map__fd(map);
+	if (fd < 0) {
+		vg_throw_errno(env, fd, "mapSetInner %s: map %s is not created", c.name, inner);
+		return NULL;
+	}
+	err = bpf_map_update_elem(c.fd, key, &fd, BPF_ANY);
+	if (err)
+		vg_throw_errno(env, err, "mapSetInner %s: %s", c.name, inner);
+	return NULL;
+}
+
 napi_value vg_map_delete(napi_env env, napi_callback_info info)
 {
 	napi_value argv[2], result;

@@ -489,6 +489,7 @@ napi_status vg_object_define(napi_env env, napi_value *ctor)
 		METHOD("mapLookup", vg_map_lookup),
 		METHOD("mapUpdate", vg_map_update),
 		METHOD("mapSetProgram", vg_map_set_program),
+		METHOD("mapSetInner", vg_map_set_inner),
 		METHOD("mapDelete", vg_map_delete),
 		METHOD("mapNextKey", vg_map_next_key),
 		METHOD("openRing", vg_open_ring),

@@ -1,6 +1,7 @@
 import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
+import type { Enforcement, EnforcementReport } from "./enforce/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
 import { InterestInForce } from "./interest-in-force.js";
@@ -35,6 +36,11 @@ export interface SensorOptions {
   procRoot?: string;
   /** Tests every event against the policies in force; without it no alert is raised. */
   policy?: PolicyEngine;
+  /**
+   * Enforces the deny and kill rules of `policy`; made from what preflight found, once the
+   * sensor starts. Without it every rule only alerts (would_deny, would_kill).
+   */
+  enforcement?: (paths: EnforcementPath[]) => Enforcement;
 }
 
 export interface SensorStatistics {
@@ -54,8 +60,10 @@ export interface SensorStatistics {
   sinks: SinkStats[];
   /** This agent process: CPU time (process.cpuUsage) and resident memory. */
   agent: { cpuUserUs: number; cpuSystemUs: number; rssBytes: number };
-  /** What preflight found can stop an operation; empty before start. */
+  /** What can stop an operation here: the paths with programs attached, else what preflight found. */
   enforcement: EnforcementPath[];
+  /** Which path enforces each deny and kill rule; absent without enforcement. */
+  enforcing?: EnforcementReport;
   /** Programs that did not attach; their events are missing. */
   attachFailures: AttachFailure[];
   /** The policies in force and what each rule cost; absent when the sensor runs without. */
@@ -80,6 +88,7 @@ export class Sensor {
   private clockTimer: NodeJS.Timeout | undefined;
   private interest: InterestInForce | undefined;
   report: PreflightReport | undefined;
+  private enforcer: Enforcement | undefined;
 
   constructor(private readonly options: SensorOptions) {
     this.source = new KernelSource(options.bridge, { ...DEFAULT_SOURCE_OPTIONS, ...options.source });
@@ -106,9 +115,25 @@ export class Sensor {
     const { policy, interestFrom } = this.options;
     const follows = policy && interestFrom;
     const interest = follows ? interestFrom(policy.current) : (this.options.interest ?? DEFAULT_INTEREST);
-    this.source.attach(interest, report.object);
+    const enforcer = policy && this.options.enforcement?.(report.enforcement);
+    this.enforcer = enforcer;
+    this.source.attach(interest, report.object, enforcer?.loads);
     this.interest = new InterestInForce((spec) => this.source.setInterest(spec), interest, logger);
     if (follows) this.interest.follow(policy, interestFrom);
+    if (enforcer && policy && this.source.object) {
+      enforcer.attach(this.source.object);
+      enforcer.follow(policy);
+      const r = enforcer.report();
+      logger.info(
+        {
+          paths: r.inUse,
+          programs: r.programs,
+          rules: r.rules.map((x) => `${x.policy}/${x.rule} on ${x.kind}: ${x.path}`),
+          ...(r.missing.length > 0 && { missing: r.missing }),
+        },
+        `enforcement paths in use: ${r.inUse.join(", ") || "none"}`,
+      );
+    }
     for (const f of this.source.attachFailures) {
       // A hook the kernel was built without (no module support, say) is a fact, not a fault.
       if (f.code === "ENOENT") logger.info(f, "hook absent from this kernel; its events cannot occur");
@@ -124,6 +149,11 @@ export class Sensor {
   /** The policy stage, when the sensor runs with policies. */
   get policy(): PolicyEngine | undefined {
     return this.options.policy;
+  }
+
+  /** Which path enforces each deny and kill rule; undefined without policies. */
+  get enforcement(): EnforcementReport | undefined {
+    return this.enforcer?.report();
   }
 
   /** Date.now() when start() finished; 0 before. */
@@ -143,13 +173,25 @@ export class Sensor {
 
   private readonly alerts: Alert[] = [];
   private readonly raise = (alert: Alert): void => {
+    this.enforcer?.act(alert);
     this.alerts.push(alert);
   };
 
   private onBatch(batch: Buffer): void {
     this.decoder.decodeBatch(batch, (record) => {
       const actor = this.state.apply(record);
-      if (actor) this.enricher.enrich(record, actor, this.emit);
+      if (!actor) return;
+      if (record.op === "enforce.denial") {
+        const base = {
+          time: this.clock.fromMonotonic(record.ktime),
+          mono_time: record.ktime,
+          process: this.enricher.process(record, actor),
+        };
+        const alert = this.enforcer?.alertOf(record, base, this.clock.fromMonotonic(record.ktime));
+        if (alert) for (const sink of this.options.sinks) sink.write(alert);
+        return;
+      }
+      this.enricher.enrich(record, actor, this.emit);
     });
     for (const sink of this.options.sinks) sink.flush();
   }
@@ -168,7 +210,8 @@ export class Sensor {
       processes: this.state.processes.size,
       sinks: this.options.sinks.map((s) => ({ ...s.stats })),
       agent: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rssBytes: process.memoryUsage.rss() },
-      enforcement: [...(this.report?.enforcement ?? [])],
+      enforcement: this.enforcer ? this.enforcer.inUse : [...(this.report?.enforcement ?? [])],
+      ...(this.enforcer && { enforcing: this.enforcer.report() }),
       attachFailures: this.source.attachFailures.map((f) => ({ ...f })),
       ...(this.options.policy && { policy: this.options.policy.statistics() }),
       ...(this.interest && { interest: this.interest.current }),

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { routesHere } from "../../sensor/enforce/index.js";
+import { cgroup2MountPoint } from "../../sensor/host/index.js";
 import { kernelBridge, type PreflightReport, preflight } from "../../sensor/kernel/index.js";
 import { table } from "../table.js";
 
@@ -28,13 +30,28 @@ export function registerDoctor(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const report = preflight(kernelBridge());
       const exitCode = doctorExitCode(report);
+      const usable = report.enforcement.filter((p) => p !== "cgroup_sock" || cgroup2MountPoint());
+      const routes = routesHere(usable);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...report, exitCode }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...report, exitCode, deny: routes }, null, 2)}\n`);
       } else {
         const rows = report.checks.map((c) => [c.name, c.status.toUpperCase(), c.value, c.detail ?? ""]);
         process.stdout.write(table(["CHECK", "STATUS", "VALUE", "DETAIL"], rows));
         process.stdout.write(`\nsensor can run: ${report.canRun ? "yes" : "no"}\n`);
         process.stdout.write(`enforcement paths: ${report.enforcement.join(", ") || "none (audit only)"}\n`);
+        // What the sensor does with them: fanotify permission events are not used yet.
+        const used = [...new Set(routes.map((r) => r.path))];
+        process.stdout.write(
+          `deny rules here:\n${used
+            .map(
+              (p) =>
+                `  ${p}: ${routes
+                  .filter((r) => r.path === p)
+                  .map((r) => r.kind)
+                  .join(", ")}`,
+            )
+            .join("\n")}\n`,
+        );
       }
       process.exitCode = exitCode;
     });

@@ -14,6 +14,7 @@ import {
 } from "../../sensor/policy/index.js";
 import { table } from "../table.js";
 import { registerExplain } from "./policy-explain.js";
+import { registerPolicyStatus } from "./policy-status.js";
 
 /**
  * Exit statuses of `vigil policy validate`:
@@ -119,7 +120,9 @@ export function formatReplay(r: RecordedEvents & { file: string; rules: Replayed
 export function registerPolicy(program: Command): void {
   const policy = program
     .command("policy")
-    .description("check policies, test them offline, explain what the kernel tests of them, print their JSON Schema");
+    .description(
+      "check policies, test them offline, explain what the kernel tests of them, show how the running sensor enforces them, print their JSON Schema",
+    );
   policy
     .command("validate")
     .description("check policy files and directories as the sensor would load them; print every error")
@@ -142,6 +145,7 @@ export function registerPolicy(program: Command): void {
       process.exitCode = report.errors.length === 0 ? VALIDATE_EXIT.valid : VALIDATE_EXIT.invalid;
     });
   registerExplain(policy);
+  registerPolicyStatus(policy);
   policy
     .command("test")
     .description(

@@ -1,6 +1,8 @@
 import { type Command, Option } from "commander";
 import { createLogger, type Logger } from "../../log.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
+import { Enforcement } from "../../sensor/enforce/index.js";
+import { cgroup2MountPoint } from "../../sensor/host/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
 import {
@@ -147,7 +149,16 @@ export function registerRun(program: Command): void {
         ],
         logger,
         interest,
-        ...(engine && { policy: engine }),
+        ...(engine && {
+          policy: engine,
+          enforcement: (paths) =>
+            new Enforcement({
+              logger,
+              paths,
+              ...(opts.mode && { mode: opts.mode }),
+              ...(cgroup2MountPoint() && { cgroupRoot: cgroup2MountPoint() }),
+            }),
+        }),
         // With policies the kernel sends what their rules can match, and what --interest asks
         // for besides; everything with --deliver-all.
         ...(engine &&

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { toJson } from "../../events/json.js";
+import type { EnforcementReport } from "../../sensor/enforce/index.js";
 import type { InterestSpec } from "../../sensor/kernel/interest.js";
 import type { PolicyStatistics } from "../../sensor/policy/index.js";
 import type { SensorStatistics } from "../../sensor/sensor.js";
@@ -44,6 +45,16 @@ function interestSummary(spec: InterestSpec): string {
   return `${off} kinds off, ${prefixes} path prefixes, ${ignored} ignored comms/exes`;
 }
 
+/** Deny and kill rules by the path that enforces them, in a line; `vigil policy status` has each. */
+function enforcingSummary(r: EnforcementReport): string {
+  const by = new Map<string, number>();
+  for (const x of r.rules) by.set(x.path, (by.get(x.path) ?? 0) + 1);
+  const stops = r.rules.reduce((n, x) => n + x.enforced, 0);
+  return by.size === 0
+    ? "no deny or kill rules"
+    : `${[...by].map(([p, n]) => `${n} by ${p}`).join(", ")}; ${stops} stopped or killed`;
+}
+
 /** The statistics as tables for people. Numbers that crossed the socket may be number or bigint. */
 export function formatStatistics(s: SensorStatistics): string {
   const seconds = (us: number) => `${(us / 1e6).toFixed(2)} s`;
@@ -58,6 +69,7 @@ export function formatStatistics(s: SensorStatistics): string {
       ["agent cpu", `${seconds(s.agent.cpuUserUs)} user, ${seconds(s.agent.cpuSystemUs)} system`],
       ["agent rss", bytes(s.agent.rssBytes)],
       ["enforcement", s.enforcement.join(", ") || "none (audit only)"],
+      ...(s.enforcing ? [["enforced rules", enforcingSummary(s.enforcing)] as [string, string]] : []),
       ...(s.interest ? [["kernel interest", interestSummary(s.interest)] as [string, string]] : []),
       [
         "not attached",

@@ -1,3 +1,4 @@
+import type { EnforcementReport } from "../enforce/index.js";
 import type { SensorStatistics } from "../sensor.js";
 
 /** The running sensor, as `version` reports it. */
@@ -43,6 +44,8 @@ export interface ControlTarget {
   statistics(): SensorStatistics;
   /** Throws ControlError(notFound) when query.pid is not a live process. */
   actors(query: ActorQuery): ActorView[];
+  /** Which path enforces each deny and kill rule; ControlError(notFound) when the sensor runs without policies. */
+  enforcement(): EnforcementReport;
 }
 
 /** `pid` and its descendants, in the order given; empty when pid is not among them. */

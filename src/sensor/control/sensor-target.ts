@@ -27,6 +27,15 @@ export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/pas
       definitions: definitions(sensor),
     }),
     statistics: () => sensor.statistics(),
+    enforcement: () => {
+      const report = sensor.enforcement;
+      if (!report)
+        throw new ControlError(
+          CONTROL_ERRORS.notFound,
+          "the sensor runs without policies (--policies): it enforces nothing",
+        );
+      return report;
+    },
     actors: (query) => {
       const all: ActorView[] = [];
       for (const a of sensor.state.processes.actors()) {

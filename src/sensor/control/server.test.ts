@@ -62,6 +62,18 @@ class FakeSensor implements ControlTarget {
     if (tree.length === 0) throw new ControlError(CONTROL_ERRORS.notFound, `no live process with pid ${q.pid}`);
     return tree;
   }
+
+  enforcement() {
+    return {
+      available: ["cgroup_sock" as const],
+      inUse: ["cgroup_sock" as const],
+      programs: [],
+      rules: [],
+      generation: 1,
+      missing: [],
+      unknownDenials: 0,
+    };
+  }
 }
 
 /** A raw connection: sends bytes as given, reads answers line by line. */
@@ -176,7 +188,7 @@ describe("control server", () => {
   test("an unknown method is named, with the known ones", async () => {
     await assert.rejects(query(path, "reboot"), (err: ControlError) => {
       assert.equal(err.code, "VIGIL_ERR_UNKNOWN_METHOD");
-      assert.equal(err.message, 'unknown method "reboot"; known methods: version, statistics, actors');
+      assert.equal(err.message, 'unknown method "reboot"; known methods: version, statistics, actors, enforcement');
       return true;
     });
   });

@@ -82,6 +82,13 @@ export class ControlServer {
         },
       ],
       ["actors", (params) => target.actors(actorQuery(params))],
+      [
+        "enforcement",
+        (params) => {
+          expectParams("enforcement", params, []);
+          return target.enforcement();
+        },
+      ],
     ]);
   }
 

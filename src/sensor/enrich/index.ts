@@ -24,6 +24,8 @@ const builders = new Map<string, AnyBuilder>(
     ...memBuilders,
     ...procBuilders,
     ...kernelBuilders,
+    // A denial is no event of its own: the enforcement stage raises its alert (src/sensor/enforce).
+    "enforce.denial": () => undefined,
   } satisfies Builders<KernelRecord>) as [string, AnyBuilder][],
 );
 

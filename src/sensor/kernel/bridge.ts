@@ -65,6 +65,11 @@ export interface BpfObject {
   mapUpdate(map: string, key: Buffer, value: Buffer, flags?: number): void;
   /** Puts `program` in a program array at `key`, for the tail calls through it. */
   mapSetProgram(map: string, key: Buffer, program: string): void;
+  /**
+   * Puts the map `inner` of this object in a map of maps at `key`. Returns once every program
+   * that was running has finished (the kernel waits for an RCU grace period).
+   */
+  mapSetInner(map: string, key: Buffer, inner: string): void;
   mapDelete(map: string, key: Buffer): boolean;
   /** Next key after `key` (or the first when null); null at the end. */
   mapNextKey(map: string, key: Buffer | null): Buffer | null;

@@ -32,6 +32,12 @@ export interface AttachFailure {
   code: string;
 }
 
+/**
+ * Programs the enforcement stage loads and attaches as the host allows (src/sensor/enforce):
+ * the event source leaves them alone.
+ */
+export const isEnforcementProgram = (program: string): boolean => program.startsWith("vg_enforce_");
+
 /** Run by the dispatcher's tail calls: attached, one would run for every syscall of the host. */
 const HANDLERS = new Set(SYSCALL_HANDLERS.map((h) => h.program));
 
@@ -73,10 +79,15 @@ export class KernelSource {
    * dispatchers' tables, and attaches every other program; records queue in the ring until
    * drain() starts reading them.
    */
-  attach(interest: InterestSpec, object: string = SENSOR_OBJECTS.plain): void {
+  attach(
+    interest: InterestSpec,
+    object: string = SENSOR_OBJECTS.plain,
+    loadEnforcement: (program: string) => boolean = () => false,
+  ): void {
     const obj = this.bridge.openObject(join(bpfObjectDir, object));
     this.obj = obj;
     try {
+      for (const p of obj.programs()) if (isEnforcementProgram(p)) obj.setAutoload(p, loadEnforcement(p));
       obj.setMapMaxEntries("events", this.options.ringBytes);
       obj.setGlobal("vg_wakeup_bytes", u32(this.options.wakeupBytes));
       obj.load();
@@ -86,7 +97,7 @@ export class KernelSource {
       // Process programs first, so that every later event's process is known.
       const programs = obj
         .programs()
-        .filter((p) => !HANDLERS.has(p) && (dispatch || p !== SYSCALL_DISPATCHER.program))
+        .filter((p) => !HANDLERS.has(p) && !isEnforcementProgram(p) && (dispatch || p !== SYSCALL_DISPATCHER.program))
         .sort((a, b) => Number(REQUIRED_PROGRAMS.has(b)) - Number(REQUIRED_PROGRAMS.has(a)));
       for (const program of programs) {
         try {
@@ -117,6 +128,11 @@ export class KernelSource {
     for (const h of placed) obj.mapSetProgram(SYSCALL_DISPATCHER.map, u32(h.nr), h.program);
     for (const h of missing) this.attachFailures.push({ program: h.program, error: h.error, code: h.code });
     return placed.length > 0;
+  }
+
+  /** The loaded object, for the stages that attach its other programs and write its maps. */
+  get object(): BpfObject | undefined {
+    return this.obj;
   }
 
   /** Replaces what the kernel sends. */

@@ -6,6 +6,8 @@ import { completeEvent, eventSchemaOf, unknownFields } from "../../events/sample
 import type { EventKind, VigilEvent } from "../../events/schema.js";
 import { listValue, type RuleBindings, ruleBindings } from "./bindings.js";
 import { checkExpression, functionTable } from "./check.js";
+import { CIDR_FUNCS } from "./cidr.js";
+import { type Disjunct, toDisjuncts } from "./disjuncts.js";
 import { notDeniable, outsideKernel } from "./enforceable.js";
 import {
   ExpressionError,
@@ -48,12 +50,16 @@ export interface CompiledException {
   when: Program;
   /** For each kind that has one, a test that is false when the exception cannot hold. */
   prefilters: ReadonlyMap<string, Prefilter>;
+  /** Its tree, macros spliced in. */
+  expr: Expr;
 }
 
 /** A condition on events of some kinds, ready for each of them. */
 export interface CompiledCondition {
   kinds: readonly string[];
   when: Program;
+  /** Its tree, macros spliced in; undefined for a sequence rule's own (always true) condition. */
+  expr?: Expr;
   /** The variables of the condition for events of each of its kinds. */
   bindings: ReadonlyMap<string, RuleBindings>;
   /** For each kind that has one, a test that is false when the condition cannot hold. */
@@ -97,6 +103,11 @@ export interface CompiledRule extends CompiledCondition {
    * keeps any other rule out, as `when (offset 24): \`...\`: why`.
    */
   enforceable: { kernel: boolean; why?: string };
+  /**
+   * When the kernel can decide the rule: the condition with its exceptions (`when && !e1 &&
+   * ...`) as disjuncts, each a conjunction of tests the kernel makes (disjuncts.ts).
+   */
+  disjuncts?: readonly Disjunct[];
 }
 
 /** A part of a condition the kernel cannot decide, where it is written. */
@@ -144,7 +155,7 @@ const kindsOf = (on: string | readonly string[]): string[] => [...new Set(typeof
 const always: Program = () => true;
 
 /** The CEL environment of every policy: the standard library and the strings extension. */
-const environment = celEnv({ funcs: strings, re2: { compile: matcher } });
+const environment = celEnv({ funcs: [...strings, ...CIDR_FUNCS], re2: { compile: matcher } });
 const functions = functionTable(environment.funcs);
 
 /** Every name an event of some kind has at its top (`process`, `file`, `net`, ...). */
@@ -289,6 +300,8 @@ class PolicyCompiler {
     let sequence: CompiledSequence | undefined;
     let single: CompiledCondition | undefined;
     const outside: KernelProblem[] = [];
+    /** The trees of the condition and of each exception, in that order. */
+    const trees: SplicedExpression[] = [];
     if (rule.sequence) sequence = this.compileSequence(rule.sequence, [...path, "sequence"], rule.id);
     else if (rule.on !== undefined && rule.when !== undefined) {
       const compiled = this.compileCondition(
@@ -297,7 +310,10 @@ class PolicyCompiler {
         rule.id,
       );
       single = compiled?.condition;
-      if (compiled) outside.push(...compiled.outside);
+      if (compiled) {
+        outside.push(...compiled.outside);
+        trees.push(compiled.spliced);
+      }
     }
     const steps = sequence?.steps ?? [];
     const kinds = single?.kinds ?? [...new Set(steps.flatMap((s) => s.kinds))];
@@ -318,11 +334,16 @@ class PolicyCompiler {
       );
       if (program) {
         const prefilters = this.prefilters(program.expr, kinds);
-        exceptions.push({ name: exception.name, when: program.program, prefilters });
+        exceptions.push({ name: exception.name, when: program.program, prefilters, expr: program.expr });
+        trees.push(program.spliced);
         if (single) outside.push(...this.outsideKernel(program.spliced, kinds));
       }
     });
     if (rule.action === "deny") this.checkDeny(rule, path, kinds, outside);
+    const disjuncts =
+      single && outside.length === 0 && this.errors.length === before && rule.action !== "alert"
+        ? this.disjuncts(rule, trees)
+        : undefined;
     // The message is rendered from the event that completes the match.
     const lastStep = rule.sequence?.steps[rule.sequence.steps.length - 1];
     const last = single?.kinds ?? (lastStep ? kindsOf(lastStep.on) : []);
@@ -357,9 +378,10 @@ class PolicyCompiler {
       ...(examples && { examples }),
       enforceable: sequence
         ? { kernel: false, why: SEQUENCE_IN_USER_SPACE }
-        : outside.length === 0
+        : outside.length === 0 && (disjuncts !== undefined || rule.action === "alert")
           ? { kernel: true }
-          : { kernel: false, why: describeProblem(outside[0] as KernelProblem) },
+          : { kernel: false, why: outside[0] ? describeProblem(outside[0]) : this.lastDisjunctProblem },
+      ...(disjuncts && { disjuncts }),
     };
   }
 
@@ -385,6 +407,30 @@ class PolicyCompiler {
     for (const problem of outside) this.report(problem.location, `deny: ${problem.message}`, rule.id);
   }
 
+  /** Why the last rule's condition could not be put in disjuncts, for its `enforceable.why`. */
+  private lastDisjunctProblem: string | undefined;
+
+  /**
+   * The disjuncts of a rule the kernel can decide: a deny rule whose condition has too many is
+   * an error where the condition is; a kill rule is then decided in user space.
+   */
+  private disjuncts(rule: RuleDocument, trees: readonly SplicedExpression[]): Disjunct[] | undefined {
+    const [when, ...exceptions] = trees;
+    if (!when) return undefined;
+    const result = toDisjuncts(
+      when.expr,
+      exceptions.map((e) => e.expr),
+      this.listValues,
+    );
+    if (!("problem" in result)) return result.disjuncts;
+    const { index, node, why } = result.problem;
+    const { location, text } = nodeText(trees[index] ?? when, node);
+    const message = `\`${text}\`: ${why}`;
+    this.lastDisjunctProblem = `${location.source.label} (offset ${location.offset}): ${message}`;
+    if (rule.action === "deny") this.report(location, `deny: ${message}`, rule.id);
+    return undefined;
+  }
+
   /** The parts of a condition the kernel cannot decide, each once, saying for which kinds if not all. */
   private outsideKernel(spliced: SplicedExpression, kinds: readonly string[]): KernelProblem[] {
     const nodes = new Map<bigint, Expr>();
@@ -408,15 +454,15 @@ class PolicyCompiler {
     kinds: string[],
     text: ExpressionText,
     rule: string,
-  ): { condition: CompiledCondition; outside: KernelProblem[] } | undefined {
+  ): { condition: CompiledCondition; outside: KernelProblem[]; spliced: SplicedExpression } | undefined {
     const when = this.condition(text, kinds, rule);
     if (!when) return undefined;
     const prefilters = this.prefilters(when.expr, kinds);
     const prefixes = new Map(kinds.map((kind) => [kind, requiredPrefixes(when.expr, kind, this.listValues)]));
     const bindings = new Map(kinds.map((kind) => [kind, ruleBindings(kind, this.lists)]));
     const kernel = kernelParts(when.expr, kinds, this.listValues, text.label);
-    const condition = { kinds, when: when.program, bindings, prefilters, prefixes, kernel };
-    return { condition, outside: this.outsideKernel(when.spliced, kinds) };
+    const condition = { kinds, when: when.program, expr: when.expr, bindings, prefilters, prefixes, kernel };
+    return { condition, outside: this.outsideKernel(when.spliced, kinds), spliced: when.spliced };
   }
 
   private prefilters(expr: Expr, kinds: readonly string[]): Map<string, Prefilter> {

@@ -105,14 +105,6 @@ describe("loading a directory", () => {
     assert.deepEqual(firing(engine), ["same/a1"]);
   });
 
-  test("enforce mode is logged as not available: rules run in audit mode", () => {
-    const dir = freshDir();
-    put(dir, "a.json", policyText("a", ["a1"]));
-    const { logger, lines } = capture();
-    new PolicyDirectory(dir, new PolicyEngine(), { logger, mode: "enforce" }).load();
-    assert.ok(lines.some((l) => String(l.msg).startsWith("enforcement is not available in this version")));
-  });
-
   test("a directory that cannot be read stops the start, not a reload", () => {
     const dir = freshDir();
     put(dir, "a.json", policyText("a", ["a1"]));

@@ -105,8 +105,6 @@ export class PolicyDirectory {
   private lastTexts = new Map<string, string>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Whether the log has said that enforce mode runs as audit (once is enough). */
-  private toldAudit = false;
 
   constructor(
     readonly dir: string,
@@ -184,12 +182,6 @@ export class PolicyDirectory {
       },
       "policies in force",
     );
-    if (!this.toldAudit && (this.options.mode === "enforce" || policies.some((p) => p.mode === "enforce"))) {
-      this.toldAudit = true;
-      logger.warn(
-        "enforcement is not available in this version: every rule runs in audit mode, and its alerts say what it would have done (would_deny, would_kill)",
-      );
-    }
     return statuses;
   }
 

@@ -100,21 +100,21 @@ describe("deny rules outside it: each part that cannot compile, where it is writ
     const when =
       "process.exe.contains('nc') || net.remote.port < 1024 || process.args[0] == 'sh' || process.exe == process.comm || net.remote.port == null || net.remote.address.startsWith('10.')";
     assert.deepEqual(errors([deny("net.connect", when)]), [
-      `p.json:${LINE}:44 r: when (offset 0): deny: \`process.exe.contains('nc')\`: contains() cannot run in the kernel; it tests ==, !=, in, startsWith and endsWith`,
-      `p.json:${LINE}:74 r: when (offset 30): deny: \`net.remote.port < 1024\`: < cannot run in the kernel; it tests ==, !=, in, startsWith and endsWith`,
-      `p.json:${LINE}:100 r: when (offset 56): deny: \`process.args[0]\`: indexing cannot run in the kernel; it tests ==, !=, in, startsWith and endsWith`,
+      `p.json:${LINE}:44 r: when (offset 0): deny: \`process.exe.contains('nc')\`: contains() cannot run in the kernel; it tests ==, !=, in, startsWith, endsWith and inCidr`,
+      `p.json:${LINE}:74 r: when (offset 30): deny: \`net.remote.port < 1024\`: < cannot run in the kernel; it tests ==, !=, in, startsWith, endsWith and inCidr`,
+      `p.json:${LINE}:100 r: when (offset 56): deny: \`process.args[0]\`: indexing cannot run in the kernel; it tests ==, !=, in, startsWith, endsWith and inCidr`,
       `p.json:${LINE}:127 r: when (offset 83): deny: \`process.exe == process.comm\`: the kernel compares a field with constants, not with another field`,
       `p.json:${LINE}:177 r: when (offset 133): deny: \`null\`: a comparison with null cannot run in the kernel`,
       `p.json:${LINE}:185 r: when (offset 141): deny: \`net.remote.address.startsWith('10.')\`: startsWith() cannot run in the kernel on net.remote.address: it is compared whole`,
     ]);
   });
 
-  test("an address that is not one, and a CIDR: the CEL environment has no CIDR function", () => {
+  test("an address that is not one, and a CIDR compared whole: ranges are written with inCidr", () => {
     assert.deepEqual(
       errors([deny("net.connect", "net.remote.address == 'localhost' || net.remote.address in lists.nets")]),
       [
         `p.json:${LINE}:66 r: when (offset 22): deny: \`'localhost'\`: 'localhost' is not an IP address, and the kernel compares addresses as such`,
-        `p.json:${LINE}:103 r: when (offset 59): deny: \`lists.nets\`: its value '10.0.0.0/8' is not an IP address, and the kernel compares addresses as such (there is no CIDR function: list the addresses)`,
+        `p.json:${LINE}:103 r: when (offset 59): deny: \`lists.nets\`: its value '10.0.0.0/8' is not an IP address, and the kernel compares addresses as such (for a range, write address.inCidr('10.0.0.0/8'))`,
       ],
     );
   });
@@ -122,7 +122,7 @@ describe("deny rules outside it: each part that cannot compile, where it is writ
   test("an exception outside the subset: it would exempt in the kernel", () => {
     const rule = deny("process.exec", "shell", { exceptions: [{ name: "pkg", when: "process.args.size() > 2" }] });
     assert.deepEqual(errors([rule]), [
-      `p.json:${LINE}:104 r: exception 'pkg' (offset 0): deny: \`process.args.size() > 2\`: > cannot run in the kernel; it tests ==, !=, in, startsWith and endsWith`,
+      `p.json:${LINE}:104 r: exception 'pkg' (offset 0): deny: \`process.args.size() > 2\`: > cannot run in the kernel; it tests ==, !=, in, startsWith, endsWith and inCidr`,
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { parseCidr } from "./cidr.js";
 import type { Lists } from "./kernel-part.js";
 import { constant, pathOf } from "./prefilter.js";
 
@@ -16,8 +17,9 @@ import { constant, pathOf } from "./prefilter.js";
  *
  * The subset: `true`, `false`; a field the kernel sees for the kind (below) compared with
  * constants: `==`, `!=`, `in` a list literal of constants or `lists.NAME`, and for paths and
- * names `startsWith` and `endsWith`; `&&`, `||`, `!` and `?:` of those. Addresses are compared
- * whole, as IP addresses: the CEL environment has no CIDR function, so CIDRs cannot be written.
+ * names `startsWith` and `endsWith`, for addresses `inCidr` (cidr.ts) with a range, a list literal
+ * of ranges or `lists.NAME`; `&&`, `||`, `!` and `?:` of those. Addresses are compared as IP
+ * addresses, whole with `==` and `in`, by range with `inCidr`.
  */
 
 /**
@@ -157,7 +159,7 @@ export function outsideKernel(expr: Expr, kind: string, lists: Lists): OutsideKe
     if (kind.case === "callExpr") {
       const fn = kind.value.function;
       const name = OPERATORS[fn] ?? `${fn}()`;
-      return bad(e, `${name} cannot run in the kernel; it tests ==, !=, in, startsWith and endsWith`);
+      return bad(e, `${name} cannot run in the kernel; it tests ==, !=, in, startsWith, endsWith and inCidr`);
     }
     bad(e, "only fields compared with constants or lists can run in the kernel");
   };
@@ -198,6 +200,34 @@ export function outsideKernel(expr: Expr, kind: string, lists: Lists): OutsideKe
     value(cls, arg);
   };
 
+  /** `address.inCidr(ranges)`: ranges a constant, a list literal of constants, or lists.NAME. */
+  const cidr = (e: Expr, target: Expr | undefined, arg: Expr | undefined) => {
+    if (!target || !arg || !isField(target)) return other(e);
+    const cls = field(target);
+    if (!cls) return;
+    if (cls !== "address") return bad(e, `inCidr() tests addresses, not ${pathOf(target)?.join(".")}`);
+    const check = (node: Expr, v: unknown) => {
+      const parsed = typeof v === "string" ? parseCidr(v) : `${String(v)} is not a CIDR range`;
+      if (typeof parsed === "string") bad(node, parsed);
+    };
+    const list = pathOf(arg);
+    if (list?.[0] === "lists" && list.length === 2) {
+      for (const v of lists.get(list[1] as string) ?? []) check(arg, v);
+      return;
+    }
+    if (arg.exprKind.case === "listExpr") {
+      for (const element of arg.exprKind.value.elements) {
+        const c = constant(element);
+        if (c === undefined) other(element);
+        else check(element, c);
+      }
+      return;
+    }
+    const c = constant(arg);
+    if (c === undefined) return other(arg);
+    check(arg, c);
+  };
+
   const visit = (e: Expr) => {
     if (typeof constant(e) === "boolean") return;
     if (e.exprKind.case !== "callExpr") return other(e);
@@ -217,6 +247,8 @@ export function outsideKernel(expr: Expr, kind: string, lists: Lists): OutsideKe
       case "startsWith":
       case "endsWith":
         return affix(e, fn, target, args[0]);
+      case "inCidr":
+        return cidr(e, target, args[0]);
       default:
         return other(e);
     }
@@ -226,7 +258,7 @@ export function outsideKernel(expr: Expr, kind: string, lists: Lists): OutsideKe
 }
 
 function notAddress(value: string): string {
-  const cidr = value.includes("/") ? " (there is no CIDR function: list the addresses)" : "";
+  const cidr = value.includes("/") ? ` (for a range, write address.inCidr('${value}'))` : "";
   return `'${value}' is not an IP address, and the kernel compares addresses as such${cidr}`;
 }
 

@@ -139,6 +139,12 @@ export interface PolicyEngineOptions {
 
 const wallClock = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 
+/**
+ * The outcome of a rule's alerts on a kind, as enforcement decides it; undefined when the
+ * engine must not test the rule on that kind (the kernel decides it and raises its alerts).
+ */
+export type OutcomeResolver = (rule: CompiledRule, kind: string) => Outcome | undefined;
+
 /** Told around each swap: what a set needs from the kernel must be there before it is in force. */
 export interface SwapListener {
   /** The set about to be put in force; the current one is still in force. */
@@ -150,6 +156,7 @@ export interface SwapListener {
 export class PolicyEngine {
   private set = PolicySet.empty;
   private readonly listeners: SwapListener[] = [];
+  private resolve: OutcomeResolver = (rule) => outcomeOf(rule.action);
   private index = new Map<string, KindRules>();
   private counters = new Map<string, Counters>();
   /** For each rule's counters, the kinds it is indexed on in the set in force. */
@@ -175,6 +182,21 @@ export class PolicyEngine {
    * matches only when it was not recompiled (a stale file's last good version).
    */
   swap(set: PolicySet): void {
+    this.install(set);
+    this.reloads++;
+    this.loadedAt = new Date();
+  }
+
+  /**
+   * Decides outcomes with `resolve` from now on, and indexes the set in force again with it
+   * (its listeners are told, as for a swap, but it is no reload).
+   */
+  decideOutcomes(resolve: OutcomeResolver): void {
+    this.resolve = resolve;
+    this.install(this.set);
+  }
+
+  private install(set: PolicySet): void {
     for (const l of this.listeners) l.before?.(set);
     for (const [c, kinds] of this.kindsOf) for (const k of kinds) c.tested += k.events;
     const byKind = new Map<string, IndexedRule[]>();
@@ -196,7 +218,6 @@ export class PolicyEngine {
         };
         counters.set(key, kept);
         if (!rule.enabled) continue;
-        const outcome = outcomeOf(rule.action);
         let sequence: SequenceMatcher | undefined;
         if (rule.sequence) {
           sequence = this.matchers.get(rule.sequence) ?? new SequenceMatcher(rule.sequence, this.budget, kept);
@@ -204,7 +225,8 @@ export class PolicyEngine {
         }
         for (const kind of rule.kinds) {
           const bindings = rule.bindings.get(kind);
-          if (!bindings) continue;
+          const outcome = this.resolve(rule, kind);
+          if (!bindings || outcome === undefined) continue;
           const list = byKind.get(kind) ?? [];
           list.push({
             rule,
@@ -237,8 +259,6 @@ export class PolicyEngine {
     this.index = index;
     this.kindsOf = kindsOf;
     this.counters = counters;
-    this.reloads++;
-    this.loadedAt = new Date();
     for (const l of this.listeners) l.after?.(set);
   }
 
@@ -357,9 +377,8 @@ export class PolicyEngine {
 }
 
 /**
- * What is done when a rule matches. Stopping an operation belongs to the actions stage and the
- * kernel's enforcement maps, which this engine does not drive: every rule runs in audit mode,
- * whatever the policy's mode, and the outcome says what enforcement would have done.
+ * What is done when a rule matches, until enforcement decides (decideOutcomes): every rule runs
+ * in audit mode, and the outcome says what enforcement would have done.
  */
 function outcomeOf(action: Action): Outcome {
   switch (action) {

@@ -15,6 +15,7 @@ export {
   validatePolicyPaths,
 } from "./directory.js";
 export {
+  type OutcomeResolver,
   PolicyEngine,
   type PolicyEngineOptions,
   type PolicyFileStatus,

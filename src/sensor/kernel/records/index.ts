@@ -1,4 +1,5 @@
 import type { Handler } from "./common.js";
+import { type DenialRecord, enforceHandlers } from "./enforce.js";
 import { type FileRecord, fileHandlers } from "./file.js";
 import { type KernelRecord as KernelDomainRecord, kernelHandlers } from "./kernel.js";
 import { type MemRecord, memHandlers } from "./mem.js";
@@ -8,6 +9,7 @@ import { type ProcessRecord, processHandlers } from "./process.js";
 
 export type { DecodeErrorKind, Handler, TaskRecord } from "./common.js";
 export { RecordBytes } from "./common.js";
+export type { DenialRecord, EnforceHook } from "./enforce.js";
 export type { FileRecord } from "./file.js";
 export type { MemRecord } from "./mem.js";
 export type { NetRecord } from "./net.js";
@@ -16,7 +18,14 @@ export type { ExecRecord, ExitRecord, ForkRecord, ProcessRecord } from "./proces
 export type { KernelDomainRecord };
 
 /** Every record the kernel programs send, decoded. */
-export type KernelRecord = ProcessRecord | FileRecord | NetRecord | MemRecord | ProcRecord | KernelDomainRecord;
+export type KernelRecord =
+  | ProcessRecord
+  | FileRecord
+  | NetRecord
+  | MemRecord
+  | ProcRecord
+  | KernelDomainRecord
+  | DenialRecord;
 
 /** The decoder for each op (enum vg_op), from every domain. */
 export const handlers = new Map<number, Handler<KernelRecord>>([
@@ -26,4 +35,5 @@ export const handlers = new Map<number, Handler<KernelRecord>>([
   ...memHandlers,
   ...procHandlers,
   ...kernelHandlers,
+  ...enforceHandlers,
 ]);

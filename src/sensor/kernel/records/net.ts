@@ -58,7 +58,7 @@ const LIMIT = enums.vg_net_limit;
 const EP = structs.vg_net_endpoint.fields;
 
 /** IPv4 dotted quad from 4 bytes at `at`. */
-function ipv4(b: RecordBytes, at: number): string {
+export function ipv4(b: RecordBytes, at: number): string {
   return `${b.u8(at)}.${b.u8(at + 1)}.${b.u8(at + 2)}.${b.u8(at + 3)}`;
 }
 
