@@ -44,9 +44,10 @@ struct {
 
 /*
  * A directory resolved to its path. Processes resolve relative paths in the same few
- * directories (their cwd, the dirfds of a tree walk) over and over, and walking up the tree
- * costs several times what the rest of an open does, so the start of each directory's path is
- * cached by the dentry and mount it was reached through.
+ * directories (their cwd, the dirfds of a tree walk) over and over, every successful open is
+ * decided from its directory, and walking up the tree costs several times what the rest of an
+ * open does, so the start of each directory's path is cached by the dentry and mount it was
+ * reached through.
  *
  * An entry is used only while it still describes the dentry: the same inode and parent (a
  * dentry freed and reused for another directory has another), and no directory was renamed
@@ -54,6 +55,8 @@ struct {
  * directory below it, which no check on the dentry itself would see.
  */
 struct vigil_file_dir {
+	__u64 dentry;      /* the key: the dentry and mount, as numbers */
+	__u64 mnt;
 	__u64 gen;         /* vg_file_tree_gen when resolved */
 	__u64 ino;         /* the dentry's inode then */
 	__u64 parent;      /* its parent dentry then */
@@ -65,25 +68,29 @@ struct vigil_file_dir {
 	char path[FILE_DIR_KEPT + 1];
 };
 
-struct vigil_file_dir_key {
-	__u64 dentry;
-	__u64 mnt;
-};
+/*
+ * Slots of each CPU's cache, direct-mapped by the inode (a hash table's lookup, a helper call
+ * and a hash of the key, costs more than the rest of a dropped open's decision): a directory
+ * takes the slot its inode number hashes to, evicting whatever was there. Per CPU, so that an entry
+ * is never read while another CPU writes it; each CPU resolves a directory once.
+ */
+#define FILE_DIR_SLOTS 1024
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct vigil_file_dir_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FILE_DIR_SLOTS);
+	__type(key, __u32);
 	__type(value, struct vigil_file_dir);
 } vg_file_dirs SEC(".maps");
 
-/* Where an entry is built: too large for the stack beside the callers' locals. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vigil_file_dir);
-} vg_file_dir_buf SEC(".maps");
+/*
+ * The slot of a directory: the multiplicative hash of its inode number (the dentry's address,
+ * a typed pointer here, cannot be computed on).
+ */
+static __always_inline __u32 vg_file_dir_slot(__u64 ino)
+{
+	return (ino * 0x9E3779B97F4A7C15ULL) >> 54;
+}
 
 /* Counts the renames and removals of directories (and of anything: the calls cannot tell). */
 struct {
@@ -201,43 +208,51 @@ static __always_inline __u32 vg_file_walked_copy(void *dst, struct vigil_path_bu
 }
 
 /*
- * The directory @path resolved, from the cache when it can be, else by walking @walk (@path as
- * a number, or VG_FILE_PARENT); NULL when there is none.
+ * The directory at @dentry on @mnt, from the cache when it can be, else resolved by walking
+ * @walk (the struct path as a number, or VG_FILE_PARENT with vg_file_parent_buf filled in then
+ * from @dentry and @mnt); NULL when there is none.
  */
-static __always_inline struct vigil_file_dir *vg_file_dir_at(const struct path *path, __u64 walk)
+static __always_inline struct vigil_file_dir *vg_file_dir_at(struct dentry *dentry, struct vfsmount *mnt, __u64 walk)
 {
-	struct vigil_file_dir_key key;
 	struct vigil_path_buf *buf;
 	struct vigil_file_dir *dir;
-	struct dentry *dentry;
 	struct inode *inode;
-	__u64 gen = 0, ino, parent;
-	__u32 zero = 0, start, len;
+	struct path *parent;
+	__u64 gen = 0, ino, up;
+	__u32 zero = 0, start, len, slot;
 	__u64 *genp;
 	bool cut;
 
-	if (!path)
-		return NULL;
-	dentry = VG_LOAD(const struct path, path, dentry);
-	key.dentry = (__u64)dentry;
-	key.mnt = (__u64)VG_LOAD(const struct path, path, mnt);
 	inode = VG_LOAD(struct dentry, dentry, d_inode);
 	ino = VG_LOAD(struct inode, inode, i_ino);
-	parent = (__u64)VG_LOAD(struct dentry, dentry, d_parent);
+	up = (__u64)VG_LOAD(struct dentry, dentry, d_parent);
 	genp = bpf_map_lookup_elem(&vg_file_tree_gen, &zero);
 	if (genp)
 		gen = *genp;
-	dir = bpf_map_lookup_elem(&vg_file_dirs, &key);
-	if (dir && dir->gen == gen && dir->ino == ino && dir->parent == parent)
+	slot = vg_file_dir_slot(ino);
+	dir = bpf_map_lookup_elem(&vg_file_dirs, &slot);
+	if (!dir)
+		return NULL;
+	if (dir->dentry == (__u64)dentry && dir->mnt == (__u64)mnt && dir->gen == gen && dir->ino == ino &&
+	    dir->parent == up)
 		return dir;
 
-	dir = bpf_map_lookup_elem(&vg_file_dir_buf, &zero);
+	if (walk == VG_FILE_PARENT) {
+		parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
+		if (!parent)
+			return NULL;
+		parent->mnt = mnt;
+		parent->dentry = dentry;
+	}
 	buf = vg_file_walk_at(walk, &cut);
-	if (!dir || !buf)
+	/* Unkeyed until it is whole: a failed fill leaves no entry behind. */
+	dir->dentry = 0;
+	if (!buf)
 		return NULL;
+	dir->mnt = (__u64)mnt;
 	dir->gen = gen;
 	dir->ino = ino;
-	dir->parent = parent;
+	dir->parent = up;
 	dir->cut = cut;
 	dir->open_gen = (__u64)-1;
 	dir->open_verdict = 0;
@@ -252,14 +267,17 @@ static __always_inline struct vigil_file_dir *vg_file_dir_at(const struct path *
 	len &= 0xff;
 	if (bpf_probe_read_kernel(dir->path, len, &buf->bytes[start & (VG_PATH_MAX - 1)]))
 		return NULL;
-	bpf_map_update_elem(&vg_file_dirs, &key, dir, BPF_ANY);
+	dir->dentry = (__u64)dentry;
 	return dir;
 }
 
 /* The directory @path resolved, from the cache when it can be; NULL when there is none. */
 static __always_inline struct vigil_file_dir *vg_file_dir(const struct path *path)
 {
-	return path ? vg_file_dir_at(path, (__u64)path) : NULL;
+	if (!path)
+		return NULL;
+	return vg_file_dir_at(VG_LOAD(const struct path, path, dentry), VG_LOAD(const struct path, path, mnt),
+			      (__u64)path);
 }
 
 /*
@@ -433,19 +451,12 @@ static __always_inline __u32 vg_file_verdict_joined(const struct vg_kind_config 
 static __always_inline struct vigil_file_dir *vg_file_parent_dir(struct file *file, struct dentry **dentry)
 {
 	struct vfsmount *mnt;
-	struct path *parent;
-	__u32 zero = 0;
 
-	parent = bpf_map_lookup_elem(&vg_file_parent_buf, &zero);
-	if (!parent)
-		return NULL;
 	*dentry = VG_LOAD(struct file, file, f_path.dentry);
 	mnt = VG_LOAD(struct file, file, f_path.mnt);
 	if (*dentry == VG_LOAD(struct vfsmount, mnt, mnt_root))
 		return NULL;
-	parent->mnt = mnt;
-	parent->dentry = VG_LOAD(struct dentry, *dentry, d_parent);
-	return vg_file_dir_at(parent, VG_FILE_PARENT);
+	return vg_file_dir_at(VG_LOAD(struct dentry, *dentry, d_parent), mnt, VG_FILE_PARENT);
 }
 
 /* Whether the path of a file in @dir is its cached path and the file's name, not cut short. */
