@@ -57,6 +57,8 @@ test("the schema-compiled event serializer writes what toJson writes, bigints ex
       start_time: 1764000000000000000n,
       ancestry: [{ pid: 1, exe: "/sbin/init" }],
     },
+    container: null,
+    k8s: null,
     exit: { code: 7, signal: null, core_dumped: false },
   };
   assert.equal(eventToJson(event), toJson(event));

@@ -99,6 +99,8 @@ export class Enricher {
       time: this.clock.fromMonotonic(record.ktime),
       mono_time: record.ktime,
       process: this.process(record, actor),
+      container: actor.container?.info ?? null,
+      k8s: actor.container?.k8s ?? null,
     };
     builders.get(record.op)?.(record, base, emit);
   }
