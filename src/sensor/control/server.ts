@@ -82,6 +82,13 @@ export class ControlServer {
         },
       ],
       ["actors", (params) => target.actors(actorQuery(params))],
+      [
+        "containers",
+        (params) => {
+          expectParams("containers", params, []);
+          return target.containers();
+        },
+      ],
     ]);
   }
 
