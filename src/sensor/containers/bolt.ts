@@ -149,13 +149,13 @@ export class BoltReader {
         return undefined;
       }
       if (!(flags & BRANCH)) throw new BoltError(`page of type ${flags} where a branch or leaf was expected`);
-      // The last child whose first key is not after `key`.
+      // The last child whose first key is not after `key` (compare() > 0: the element's key sorts after it).
       let child: bigint | undefined;
       for (let i = 0; i < count; i++) {
         const e = elems + i * 16;
         const pos = e + buf.readUInt32LE(e);
         const ksize = buf.readUInt32LE(e + 4);
-        if (i > 0 && buf.compare(key, 0, key.length, pos, pos + ksize) < 0) break;
+        if (i > 0 && buf.compare(key, 0, key.length, pos, pos + ksize) > 0) break;
         child = buf.readBigUInt64LE(e + 8);
       }
       if (child === undefined) return undefined;
