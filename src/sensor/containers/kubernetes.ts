@@ -74,6 +74,8 @@ export interface KubernetesStatistics {
   connects: number;
   errors: number;
   lastError: string | null;
+  /** Watch events that were not a Kubernetes object, skipped. */
+  malformed: number;
   ownerLookups: number;
 }
 
@@ -88,13 +90,22 @@ export class KubernetesPods extends PodIndex {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs: number;
-  readonly stats: KubernetesStatistics = { pods: 0, connects: 0, errors: 0, lastError: null, ownerLookups: 0 };
+  readonly stats: KubernetesStatistics = {
+    pods: 0,
+    connects: 0,
+    errors: 0,
+    lastError: null,
+    malformed: 0,
+    ownerLookups: 0,
+  };
 
   constructor(private readonly options: KubernetesOptions) {
     super();
     const kc = new KubeConfig();
+    // The client refuses plain http unless told to skip TLS checks; over http there is no TLS to check.
+    const plain = options.server.startsWith("http:");
     kc.loadFromClusterAndUser(
-      { name: "cluster", server: options.server, caFile: options.caFile, skipTLSVerify: false },
+      { name: "cluster", server: options.server, caFile: options.caFile, skipTLSVerify: plain },
       { name: "vigil", authProvider: { name: "tokenFile", config: { tokenFile: options.tokenFile } } },
     );
     const core = kc.makeApiClient(CoreV1Api);
@@ -104,7 +115,7 @@ export class KubernetesPods extends PodIndex {
     this.retryMs = options.retryMs?.first ?? 1000;
     this.informer = new ListWatch<V1Pod>(
       "/api/v1/pods",
-      new Watch(kc),
+      new CheckedWatch(kc, (what) => this.malformed(what)),
       () => core.listPodForAllNamespaces({ fieldSelector }),
       false,
       undefined,
@@ -138,6 +149,17 @@ export class KubernetesPods extends PodIndex {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.informer.stop();
+  }
+
+  /** A watch event the client could not take: counted and logged once, never thrown. */
+  private malformed(what: string): void {
+    this.stats.malformed++;
+    if (this.stats.malformed === 1) {
+      this.options.logger.warn(
+        { server: this.options.server, what },
+        `kubernetes: malformed pod watch event skipped: ${what}`,
+      );
+    }
   }
 
   private failed(err: unknown): void {
@@ -208,6 +230,47 @@ export class KubernetesPods extends PodIndex {
       this.owners.set(key, owner);
     }
     return owner;
+  }
+}
+
+/**
+ * The client's watch, with each event checked before the informer sees it: the informer reads
+ * `object.metadata` of every event unguarded, and a line that is not an object would otherwise
+ * end the process as an unhandled rejection.
+ */
+class CheckedWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly onMalformed: (what: string) => void,
+  ) {
+    super(config);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj, watchObj) => {
+        const o = obj as { metadata?: unknown } | null;
+        // An ERROR event carries a Status (410 Gone restarts the list), which may lack metadata.
+        const object = o !== null && typeof o === "object";
+        if (typeof phase !== "string" || !object || (phase !== "ERROR" && typeof o.metadata !== "object")) {
+          this.onMalformed(JSON.stringify(watchObj ?? obj)?.slice(0, 200) ?? String(obj));
+          return;
+        }
+        try {
+          void Promise.resolve(callback(phase, obj, watchObj)).catch((err: unknown) => this.onMalformed(String(err)));
+        } catch (err) {
+          this.onMalformed(String(err));
+        }
+      },
+      done,
+    );
   }
 }
 
