@@ -70,7 +70,7 @@ export class BoltReader {
     let page = this.page(this.root);
     for (const name of buckets) {
       const found = this.find(page, Buffer.from(name));
-      if (!found || !found.bucket) return undefined;
+      if (!found?.bucket) return undefined;
       page = this.bucketRoot(found.value);
     }
     const found = this.find(page, Buffer.from(key));
@@ -82,7 +82,7 @@ export class BoltReader {
     let page = this.page(this.root);
     for (const name of buckets) {
       const found = this.find(page, Buffer.from(name));
-      if (!found || !found.bucket) return {};
+      if (!found?.bucket) return {};
       page = this.bucketRoot(found.value);
     }
     const out: Record<string, string> = {};

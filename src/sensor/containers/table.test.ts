@@ -10,12 +10,12 @@ import { runtimePathsUnder, runtimeStates } from "./runtimes.js";
 import { type Container, ContainerTable } from "./table.js";
 
 const ID = {
-  docker: "d".repeat(63) + "1",
+  docker: `${"d".repeat(63)}1`,
   podman: "9b6eb4b99bcbb826ca2ea13146e5a4c7b3b8fa5283f36d436ef04aa64a8896ae",
   podman5: "5".repeat(64),
-  crio: "c".repeat(63) + "2",
-  containerd: "e".repeat(63) + "3",
-  kube: "f".repeat(63) + "4",
+  crio: `${"c".repeat(63)}2`,
+  containerd: `${"e".repeat(63)}3`,
+  kube: `${"f".repeat(63)}4`,
   bad: "b".repeat(64),
 };
 const POD_UID = "2d5c1f1e-7f6a-4b1c-9a3e-0c1d2e3f4a5b";
