@@ -15,6 +15,8 @@ PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc g++ python3
   ca-certificates procps iproute2 util-linux
   qemu-system-x86 busybox-static cpio xz-utils
+  # The container tests run real containers: Podman with runc, from an image built of busybox-static.
+  podman runc
 )
 PACKAGES+=("${VIGIL_EXTRA_PACKAGES[@]:-}")
 

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerActors } from "./commands/actors.js";
+import { registerContainers } from "./commands/containers.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRun } from "./commands/run.js";
@@ -14,6 +15,7 @@ registerDoctor(program);
 registerVersion(program);
 registerStatistics(program);
 registerActors(program);
+registerContainers(program);
 registerPolicy(program);
 
 // Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).

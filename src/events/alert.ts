@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ContainerSchema, KubernetesSchema } from "./container.js";
 import { Nanoseconds } from "./process.js";
 import { EventSchema } from "./schema.js";
 
@@ -25,6 +26,8 @@ export const AlertSchema = z.object({
     .describe(
       "what was done: alerted; would_deny and would_kill in audit mode; prevented, killed, killed_after (the syscall had completed) and failed when enforcing",
     ),
+  container: ContainerSchema.nullable().describe("the container of the last event that matched; null on the host"),
+  k8s: KubernetesSchema.nullable().describe("its Kubernetes pod; null outside Kubernetes"),
   events: z.array(EventSchema).describe("the events that matched, each as written on its own"),
 });
 

@@ -57,6 +57,8 @@ test("the schema-compiled event serializer writes what toJson writes, bigints ex
       start_time: 1764000000000000000n,
       ancestry: [{ pid: 1, exe: "/sbin/init" }],
     },
+    container: null,
+    k8s: null,
     exit: { code: 7, signal: null, core_dumped: false },
   };
   assert.equal(eventToJson(event), toJson(event));
@@ -71,4 +73,36 @@ test("a nullable 64-bit integer serialises, null or not; the published schema st
   assert.equal(write({ a: 18446744073709551615n, b: null }), '{"a":18446744073709551615,"b":null}');
   assert.equal(write({ a: null, b: 3 }), '{"a":null,"b":3}');
   assert.deepEqual((eventJsonSchema(schema).properties as Record<string, unknown>).a, { type: ["integer", "null"] });
+});
+
+test("an event's container and pod serialise as toJson writes them (last), labels and nulls included", async () => {
+  const { sampleEvent } = await import("./samples.js");
+  const { eventToJson } = await import("./serialize.js");
+  const id = "9b6eb4b99bcbb826ca2ea13146e5a4c7b3b8fa5283f36d436ef04aa64a8896ae";
+  const inPod = sampleEvent("process.exec", {
+    container: { id, runtime: "containerd", name: "web", image: "nginx:1.27", labels: { "io.x/y": 'a"b' } },
+    k8s: {
+      pod: "web-7d4b9c-x2x",
+      namespace: "shop",
+      uid: "u",
+      labels: { app: "web" },
+      node: "n1",
+      container: "web",
+      owner: { kind: "Deployment", name: "web" },
+    },
+  });
+  assert.deepEqual(fromJson(eventToJson(inPod)), fromJson(toJson(inPod)));
+  assert.match(
+    eventToJson(inPod),
+    /,"exec":\{[^}]*\},"container":\{.*\},"k8s":\{.*"owner":\{"kind":"Deployment","name":"web"\}\}\}$/,
+  );
+  const bare = sampleEvent("process.exec", { container: { id, runtime: "podman" }, k8s: null });
+  assert.deepEqual(fromJson(eventToJson(bare)), fromJson(toJson(bare)));
+  assert.match(
+    eventToJson(bare),
+    /"container":\{"id":"9b6e[0-9a-f]+","runtime":"podman","name":null,"image":null,"labels":\{\}\},"k8s":null/,
+  );
+  const host = sampleEvent("process.exec");
+  assert.equal(eventToJson(host), toJson(host));
+  assert.match(eventToJson(host), /"container":null,"k8s":null/);
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ContainerInfo, ContainerSchema, type KubernetesInfo, KubernetesSchema } from "./container.js";
 
 /** Nanoseconds since the Unix epoch; bigint because they exceed 2^53. */
 export const Nanoseconds = z.bigint().describe("nanoseconds since the Unix epoch");
@@ -31,6 +32,8 @@ export const eventBase = {
   time: Nanoseconds,
   mono_time: z.bigint().describe("CLOCK_MONOTONIC nanoseconds when the kernel saw it"),
   process: ProcessSchema,
+  container: ContainerSchema.nullable().describe("the container the process runs in; null on the host"),
+  k8s: KubernetesSchema.nullable().describe("the Kubernetes pod of that container; null outside Kubernetes"),
 };
 
 export const ProcessExecSchema = z.object({
@@ -75,4 +78,6 @@ export interface EventBase {
   time: bigint;
   mono_time: bigint;
   process: ProcessContext;
+  container: ContainerInfo | null;
+  k8s: KubernetesInfo | null;
 }

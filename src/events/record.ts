@@ -39,6 +39,12 @@ export function readRecordedEvents(text: string): RecordedEvents {
     }
     const kind = (value as { kind?: unknown } | null)?.kind;
     const known = EVENT_KINDS.includes(kind as EventKind);
+    // Recordings made before events carried containers: those events ran where none was known.
+    if (known) {
+      const event = value as Record<string, unknown>;
+      if (!("container" in event)) event.container = null;
+      if (!("k8s" in event)) event.k8s = null;
+    }
     const parsed = EventSchema.safeParse(known ? toBigints(eventSchemaOf(kind as EventKind), value) : value);
     if (parsed.success) out.events.push({ line, event: parsed.data });
     else {

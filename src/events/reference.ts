@@ -20,7 +20,11 @@ function fields(node: Json, prefix: string, out: [string, string, string][]): vo
     const path = prefix ? `${prefix}.${name}` : name;
     const nullable = Array.isArray(child.anyOf) ? (child.anyOf as Json[]).find((b) => b.type === "object") : undefined;
     const obj = child.type === "object" ? child : nullable;
-    if (obj) fields(obj, path, out);
+    const map = obj && !obj.properties && typeof obj.additionalProperties === "object" ? obj : undefined;
+    if (map) {
+      const value = typeOf(map.additionalProperties as Json);
+      out.push([path, `map (string → ${value})`, String(child.description ?? "").replaceAll("|", "\\|")]);
+    } else if (obj) fields(obj, path, out);
     else out.push([path, typeOf(child), String(child.description ?? "").replaceAll("|", "\\|")]);
   }
 }
@@ -34,11 +38,12 @@ export function eventsReference(): string {
     "# Events",
     "",
     "Generated from the event schema (`src/events/`); do not edit. Every event has `kind`, `time`",
-    "(nanoseconds since the epoch), `mono_time` and the `process` context below; then its own part.",
+    "(nanoseconds since the epoch), `mono_time`, the `process` context, and `container` and `k8s`",
+    "(null on the host and outside Kubernetes), as below; then its own part.",
     "64-bit integers are written exactly.",
     "",
   ];
-  const COMMON = new Set(["kind", "time", "mono_time", "process"]);
+  const COMMON = new Set(["kind", "time", "mono_time", "process", "container", "k8s"]);
   const part = (schema: Json, keep: (name: string) => boolean): Json => ({
     ...schema,
     properties: Object.fromEntries(Object.entries((schema.properties ?? {}) as Json).filter(([k]) => keep(k))),

@@ -42,6 +42,8 @@ function defaultOf(schema: z.ZodType): unknown {
       return false;
     case "array":
       return [];
+    case "record":
+      return {};
     case "literal":
       return def.values?.[0];
     case "enum":
@@ -57,21 +59,34 @@ function defaultOf(schema: z.ZodType): unknown {
   }
 }
 
-function merge(base: unknown, parts: unknown): unknown {
-  if (parts === undefined) return base;
-  if (
-    parts === null ||
-    typeof parts !== "object" ||
-    Array.isArray(parts) ||
-    base === null ||
-    typeof base !== "object" ||
-    Array.isArray(base)
-  ) {
-    return parts;
+/**
+ * The defaults of `schema` with `parts` merged in: objects field by field, lists and values
+ * replaced. An object given for a nullable one (a `container` that defaults to null) is
+ * completed from that object's own defaults.
+ */
+function fill(schema: z.ZodType, parts: unknown): unknown {
+  if (parts === undefined) return defaultOf(schema);
+  const def = schema._zod.def as unknown as Def;
+  switch (def.type) {
+    case "nullable":
+    case "optional":
+      return parts === null ? null : fill(def.innerType as z.ZodType, parts);
+    case "readonly":
+      return fill(def.innerType as z.ZodType, parts);
+    case "object": {
+      if (parts === null || typeof parts !== "object" || Array.isArray(parts)) return parts;
+      const given = parts as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [k, child] of Object.entries(def.shape ?? {})) {
+        const v = fill(child, given[k]);
+        if (v !== undefined) out[k] = v;
+      }
+      for (const [k, v] of Object.entries(given)) if (!(k in out)) out[k] = v;
+      return out;
+    }
+    default:
+      return parts;
   }
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(parts)) out[k] = merge(out[k], v);
-  return out;
 }
 
 const schemas = new Map(EventSchema.options.map((o) => [o.shape.kind.value as string, o as z.ZodType]));
@@ -86,7 +101,7 @@ export function eventSchemaOf(kind: EventKind): z.ZodType {
 /** An event of `kind` with `parts` set; throws when the result is not a valid event. */
 export function sampleEvent<K extends EventKind>(kind: K, parts?: DeepPartial<EventOf<K>>): EventOf<K> {
   const schema = eventSchemaOf(kind);
-  return schema.parse(merge(defaultOf(schema), parts)) as EventOf<K>;
+  return schema.parse(fill(schema, parts)) as EventOf<K>;
 }
 
 /**
@@ -96,7 +111,7 @@ export function sampleEvent<K extends EventKind>(kind: K, parts?: DeepPartial<Ev
  */
 export function completeEvent<K extends EventKind>(kind: K, parts: unknown): z.ZodSafeParseResult<EventOf<K>> {
   const schema = eventSchemaOf(kind);
-  return schema.safeParse(merge(defaultOf(schema), toBigints(schema, parts)), {
+  return schema.safeParse(fill(schema, toBigints(schema, parts)), {
     reportInput: true,
   }) as z.ZodSafeParseResult<EventOf<K>>;
 }

@@ -11,6 +11,7 @@ import { processEvents } from "./process.js";
  * field names rules may use. Kinds evolve by adding only; a changed kind is a new kind. Each
  * domain's kinds live in a file of their own.
  */
+export * from "./container.js";
 export * from "./process.js";
 
 export const EventSchema = z.discriminatedUnion("kind", [

@@ -1,6 +1,12 @@
 import type { Alert } from "../events/alert.js";
 import type { VigilEvent } from "../events/schema.js";
 import type { Logger } from "../log.js";
+import type {
+  ContainerTable,
+  ContainerTableStatistics,
+  KubernetesPods,
+  KubernetesStatistics,
+} from "./containers/index.js";
 import type { Enforcement, EnforcementReport } from "./enforce/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
@@ -41,6 +47,10 @@ export interface SensorOptions {
    * sensor starts. Without it every rule only alerts (would_deny, would_kill).
    */
   enforcement?: (paths: EnforcementPath[]) => Enforcement;
+  /** Says which container each process runs in; without it events carry no container. */
+  containers?: ContainerTable;
+  /** This node's pods, for the containers' Kubernetes metadata (with `containers`). */
+  pods?: KubernetesPods;
 }
 
 export interface SensorStatistics {
@@ -70,6 +80,8 @@ export interface SensorStatistics {
   policy?: PolicyStatistics;
   /** What the kernel's filter maps hold now; absent before start. */
   interest?: InterestSpec;
+  /** The container table, and the pod watch when there is one. */
+  containers?: ContainerTableStatistics & { kubernetes?: KubernetesStatistics };
 }
 
 /**
@@ -77,7 +89,7 @@ export interface SensorStatistics {
  * through every stage before the next is taken, so stages need no locks and see events in order.
  */
 export class Sensor {
-  readonly state = new HostState();
+  readonly state: HostState;
   readonly decoder = new RecordDecoder();
   private readonly source: KernelSource;
   /** Kernel clocks to wall time. */
@@ -91,6 +103,7 @@ export class Sensor {
   private enforcer: Enforcement | undefined;
 
   constructor(private readonly options: SensorOptions) {
+    this.state = new HostState({}, options.containers);
     this.source = new KernelSource(options.bridge, { ...DEFAULT_SOURCE_OPTIONS, ...options.source });
     this.clock = new WallClock(() => options.bridge.clocks());
     this.enricher = new Enricher(this.state.processes, this.clock);
@@ -139,6 +152,12 @@ export class Sensor {
       if (f.code === "ENOENT") logger.info(f, "hook absent from this kernel; its events cannot occur");
       else logger.warn(f, "program did not attach; its events are missing");
     }
+    const { containers, pods } = this.options;
+    if (containers && pods) {
+      containers.followPods(pods);
+      // The sensor does not wait for the API server: events go out, with pod metadata once it comes.
+      void pods.start();
+    }
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
@@ -182,12 +201,8 @@ export class Sensor {
       const actor = this.state.apply(record);
       if (!actor) return;
       if (record.op === "enforce.denial") {
-        const base = {
-          time: this.clock.fromMonotonic(record.ktime),
-          mono_time: record.ktime,
-          process: this.enricher.process(record, actor),
-        };
-        const alert = this.enforcer?.alertOf(record, base, this.clock.fromMonotonic(record.ktime));
+        const base = this.enricher.base(record, actor);
+        const alert = this.enforcer?.alertOf(record, base, base.time);
         if (alert) for (const sink of this.options.sinks) sink.write(alert);
         return;
       }
@@ -215,12 +230,19 @@ export class Sensor {
       attachFailures: this.source.attachFailures.map((f) => ({ ...f })),
       ...(this.options.policy && { policy: this.options.policy.statistics() }),
       ...(this.interest && { interest: this.interest.current }),
+      ...(this.options.containers && {
+        containers: {
+          ...this.options.containers.statistics(),
+          ...(this.options.pods && { kubernetes: { ...this.options.pods.stats } }),
+        },
+      }),
     };
   }
 
   /** Detaches every program, delivers what is still queued, and closes the sinks. */
   async stop(): Promise<SensorStatistics> {
     if (this.clockTimer) clearInterval(this.clockTimer);
+    await this.options.pods?.stop();
     await this.source.stop();
     const stats = this.statistics();
     this.source.close();

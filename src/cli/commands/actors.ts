@@ -72,7 +72,7 @@ export function formatActors(actors: readonly ActorView[], wide = false): string
       String(a.uid),
       a.user ?? "",
       String(a.cgroupId),
-      a.container ?? "",
+      a.container?.slice(0, 12) ?? "",
       a.startedAt,
       printable(branch + exe),
       printable(args),

@@ -1,5 +1,13 @@
 import { type Command, Option } from "commander";
 import { createLogger, type Logger } from "../../log.js";
+import {
+  ContainerTable,
+  inClusterOptions,
+  KubernetesPods,
+  runtimePathsUnder,
+  runtimeStates,
+  SERVICE_ACCOUNT_DIR,
+} from "../../sensor/containers/index.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
 import { Enforcement } from "../../sensor/enforce/index.js";
 import { cgroup2MountPoint } from "../../sensor/host/index.js";
@@ -41,6 +49,30 @@ interface RunOptions {
   syslogFacility: Facility;
   webhook?: string;
   webhookHeader: string[];
+  hostRoot: string;
+  kubernetes?: boolean;
+  kubernetesApi?: string;
+  serviceAccount: string;
+  nodeName?: string;
+}
+
+/**
+ * This node's pods from the API server, when the sensor runs in Kubernetes (or is told to);
+ * undefined, with the reason logged, when it cannot follow them: events still flow, without pods.
+ */
+function kubernetesPods(opts: RunOptions, logger: Logger): KubernetesPods | undefined {
+  const wanted = opts.kubernetes ?? (Boolean(process.env.KUBERNETES_SERVICE_HOST) || opts.kubernetesApi !== undefined);
+  if (!wanted) return undefined;
+  const found = inClusterOptions(process.env, logger, {
+    ...(opts.kubernetesApi !== undefined && { api: opts.kubernetesApi }),
+    serviceAccountDir: opts.serviceAccount,
+    ...(opts.nodeName !== undefined && { node: opts.nodeName }),
+  });
+  if ("problem" in found) {
+    logger.error({ problem: found.problem }, `kubernetes: ${found.problem}: pod metadata off`);
+    return undefined;
+  }
+  return new KubernetesPods(found.options);
 }
 
 /** Where `--syslog` sends without an address: the local syslog daemon. */
@@ -98,6 +130,19 @@ export function registerRun(program: Command): void {
       "--control-socket <path>",
       "serve the CLI on this Unix socket (default: $VIGIL_SOCKET or /run/vigil/vigil.sock)",
     )
+    .option(
+      "--host-root <dir>",
+      "where the host's root is (a sensor in a container mounts it, e.g. /host): container runtimes' state is read below it",
+      "/",
+    )
+    .option("--kubernetes", "follow this node's pods (default: when KUBERNETES_SERVICE_HOST is set)")
+    .option("--no-kubernetes", "do not follow pods, even in a cluster")
+    .option(
+      "--kubernetes-api <url>",
+      "the API server (default: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)",
+    )
+    .option("--service-account <dir>", "where the service account's token and ca.crt are", SERVICE_ACCOUNT_DIR)
+    .option("--node-name <name>", "this node's name in the cluster (default: $NODE_NAME, else the host name)")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (opts: RunOptions) => {
       const logger = createLogger(opts.logLevel);
@@ -140,7 +185,15 @@ export function registerRun(program: Command): void {
       }
       if (alerts.length > 0 && !opts.policies)
         logger.warn("--syslog and --webhook carry alerts: without --policies there are none");
+      const containers = new ContainerTable({
+        cgroupRoot: cgroup2MountPoint(),
+        runtimes: runtimeStates(runtimePathsUnder(opts.hostRoot)),
+        logger,
+      });
+      const pods = kubernetesPods(opts, logger);
       const sensor = new Sensor({
+        containers,
+        ...(pods && { pods }),
         bridge: kernelBridge(),
         sinks: [
           new JsonLinesSink(opts.output),

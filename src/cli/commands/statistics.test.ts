@@ -25,8 +25,26 @@ test("the table puts delivered and kernel-filtered side by side", () => {
     agent: { cpuUserUs: 1_250_000, cpuSystemUs: 250_000, rssBytes: 60 << 20 },
     enforcement: [],
     attachFailures: [{ program: "vg_open", error: "ENOENT: no such tracepoint", code: "ENOENT" }],
+    containers: {
+      containers: 3,
+      cgroups: 5,
+      cgroupPaths: 9,
+      lookups: 6,
+      walks: 1,
+      stateReads: 4,
+      stateErrors: 1,
+      kubernetes: { pods: 12, connects: 2, errors: 1, lastError: "HTTP 403: forbidden", malformed: 0, ownerLookups: 4 },
+    },
   };
   const text = formatStatistics(stats);
+  assert.match(
+    text,
+    /^containers\s+3 known, 5 cgroups resolved \(6 lookups, 1 tree walks\), 4 runtime state reads, 1 unreadable$/m,
+  );
+  assert.match(
+    text,
+    /^kubernetes\s+12 pods on this node, 4 owner lookups, 1 watch errors \(last: HTTP 403: forbidden\), 0 malformed events$/m,
+  );
   assert.match(text, /^uptime\s+1m 5s$/m);
   assert.match(text, /^decode errors\s+truncated 0, unknown_op 1, malformed 0$/m);
   assert.match(text, /^agent cpu\s+1\.25 s user, 0\.25 s system$/m);

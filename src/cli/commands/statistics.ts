@@ -55,6 +55,15 @@ function enforcingSummary(r: EnforcementReport): string {
     : `${[...by].map(([p, n]) => `${n} by ${p}`).join(", ")}; ${stops} stopped or killed`;
 }
 
+function containerSummary(c: NonNullable<SensorStatistics["containers"]>): string {
+  return `${c.containers} known, ${c.cgroups} cgroups resolved (${c.lookups} lookups, ${c.walks} tree walks), ${c.stateReads} runtime state reads, ${c.stateErrors} unreadable`;
+}
+
+function kubernetesSummary(k: NonNullable<NonNullable<SensorStatistics["containers"]>["kubernetes"]>): string {
+  const problems = `${k.errors} watch errors${k.lastError ? ` (last: ${k.lastError})` : ""}, ${k.malformed} malformed events`;
+  return `${k.pods} pods on this node, ${k.ownerLookups} owner lookups, ${problems}`;
+}
+
 /** The statistics as tables for people. Numbers that crossed the socket may be number or bigint. */
 export function formatStatistics(s: SensorStatistics): string {
   const seconds = (us: number) => `${(us / 1e6).toFixed(2)} s`;
@@ -66,6 +75,10 @@ export function formatStatistics(s: SensorStatistics): string {
       ["decode errors", errors.map(([k, n]) => `${k} ${n}`).join(", ") || "none"],
       ["lost records", String(s.lostRecords)],
       ["process table", `${s.processes} live processes`],
+      ...(s.containers ? [["containers", containerSummary(s.containers)] as [string, string]] : []),
+      ...(s.containers?.kubernetes
+        ? [["kubernetes", kubernetesSummary(s.containers.kubernetes)] as [string, string]]
+        : []),
       ["agent cpu", `${seconds(s.agent.cpuUserUs)} user, ${seconds(s.agent.cpuSystemUs)} system`],
       ["agent rss", bytes(s.agent.rssBytes)],
       ["enforcement", s.enforcement.join(", ") || "none (audit only)"],

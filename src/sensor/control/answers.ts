@@ -1,3 +1,4 @@
+import type { ContainerInfo, KubernetesInfo } from "../../events/container.js";
 import type { EnforcementReport } from "../enforce/index.js";
 import type { SensorStatistics } from "../sensor.js";
 
@@ -25,12 +26,22 @@ export interface ActorView {
   args: readonly string[];
   argsTruncated: boolean;
   cgroupId: bigint;
-  /** The container the process runs in; not resolved yet. */
+  /** The id of the container the process runs in; absent on the host. */
   container?: string;
   /** Nanoseconds since the epoch, as `process.start_time` on events. */
   startTime: bigint;
   /** The same, ISO 8601. */
   startedAt: string;
+}
+
+/** One container with live processes, as `containers` reports it. */
+export interface ContainerView extends ContainerInfo {
+  /** Its pod; null outside Kubernetes or until the pod is known. */
+  k8s: KubernetesInfo | null;
+  /** The cgroup ids its processes were seen in. */
+  cgroupIds: bigint[];
+  /** Its live processes, by pid. */
+  processes: ActorView[];
 }
 
 export interface ActorQuery {
@@ -46,6 +57,8 @@ export interface ControlTarget {
   actors(query: ActorQuery): ActorView[];
   /** Which path enforces each deny and kill rule; ControlError(notFound) when the sensor runs without policies. */
   enforcement(): EnforcementReport;
+  /** Containers that have a live process, by name (then id). */
+  containers(): ContainerView[];
 }
 
 /** `pid` and its descendants, in the order given; empty when pid is not among them. */

@@ -1,4 +1,11 @@
-export { type ActorQuery, type ActorView, type ControlTarget, type SensorVersion, subtree } from "./answers.js";
+export {
+  type ActorQuery,
+  type ActorView,
+  type ContainerView,
+  type ControlTarget,
+  type SensorVersion,
+  subtree,
+} from "./answers.js";
 export {
   CONTROL_ERRORS,
   ControlError,

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { Container } from "../containers/index.js";
 import type { KernelBridge } from "../kernel/index.js";
 import { Sensor } from "../sensor.js";
 import type { Actor } from "../state/index.js";
@@ -103,6 +104,39 @@ test("version: the package version, no start time before the sensor started, def
     assert.equal(v.pid, process.pid);
     assert.equal(v.startedAt, undefined);
     assert.equal(v.definitions, "none");
+  } finally {
+    done();
+  }
+});
+
+test("containers: each container with a live process, its metadata and its processes; actors name it", () => {
+  const { sensor, target, done } = fixture();
+  try {
+    const id = "c".repeat(64);
+    const web: Container = {
+      id,
+      podUid: undefined,
+      info: Object.freeze({ id, runtime: "podman", name: "web", image: "localhost/web:1", labels: { app: "web" } }),
+      k8s: null,
+      cgroupIds: new Set([77n]),
+      readAt: 0,
+      found: true,
+    };
+    for (const pid of [60, 61]) {
+      const a = actor(pid, pid === 60 ? 1 : 60, 0, "/bin/busybox");
+      a.container = web;
+      sensor.state.processes.upsert(a);
+    }
+    const gone = actor(62, 1, 0, "/bin/true");
+    gone.container = { ...web, id: "d".repeat(64), info: { ...web.info, id: "d".repeat(64), name: "gone" } };
+    sensor.state.processes.upsert(gone);
+    sensor.state.processes.exit(62, 90n * SEC);
+    const containers = target.containers();
+    assert.deepEqual(
+      containers.map((c) => [c.id, c.runtime, c.name, c.image, c.labels, c.cgroupIds, c.processes.map((p) => p.pid)]),
+      [[id, "podman", "web", "localhost/web:1", { app: "web" }, [77n], [60, 61]]],
+    );
+    assert.equal(target.actors({ pid: 61 })[0]?.container, id);
   } finally {
     done();
   }

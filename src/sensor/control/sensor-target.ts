@@ -1,6 +1,7 @@
 import { release } from "node:os";
 import type { Sensor } from "../sensor.js";
-import type { ActorView, ControlTarget } from "./answers.js";
+import type { Actor } from "../state/index.js";
+import type { ActorView, ContainerView, ControlTarget } from "./answers.js";
 import { subtree } from "./answers.js";
 import { CONTROL_ERRORS, ControlError } from "./protocol.js";
 import { UserNames } from "./users.js";
@@ -17,6 +18,24 @@ function definitions(sensor: Sensor): string {
 /** Answers control requests from a sensor's own state; `version` is the package the sensor runs. */
 export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/passwd"): ControlTarget {
   const users = new UserNames(passwd);
+  const view = (a: Actor): ActorView => {
+    const startTime = sensor.clock.fromBoottime(a.startBoottime);
+    const user = users.get(a.uid);
+    return {
+      pid: a.pid,
+      ppid: a.ppid,
+      uid: a.uid,
+      ...(user !== undefined && { user }),
+      comm: a.comm,
+      exe: a.exe,
+      args: a.args,
+      argsTruncated: a.argsTruncated,
+      cgroupId: a.cgroupId,
+      ...(a.container && { container: a.container.id }),
+      startTime,
+      startedAt: isoOfNs(startTime),
+    };
+  };
   return {
     version: () => ({
       version,
@@ -38,28 +57,28 @@ export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/pas
     },
     actors: (query) => {
       const all: ActorView[] = [];
-      for (const a of sensor.state.processes.actors()) {
-        const startTime = sensor.clock.fromBoottime(a.startBoottime);
-        const user = users.get(a.uid);
-        all.push({
-          pid: a.pid,
-          ppid: a.ppid,
-          uid: a.uid,
-          ...(user !== undefined && { user }),
-          comm: a.comm,
-          exe: a.exe,
-          args: a.args,
-          argsTruncated: a.argsTruncated,
-          cgroupId: a.cgroupId,
-          startTime,
-          startedAt: isoOfNs(startTime),
-        });
-      }
+      for (const a of sensor.state.processes.actors()) all.push(view(a));
       all.sort((x, y) => x.pid - y.pid);
       if (query.pid === undefined) return all;
       const tree = subtree(all, query.pid);
       if (tree.length === 0) throw new ControlError(CONTROL_ERRORS.notFound, `no live process with pid ${query.pid}`);
       return tree;
+    },
+    containers: () => {
+      const byId = new Map<string, ContainerView>();
+      for (const a of sensor.state.processes.actors()) {
+        const c = a.container;
+        if (!c) continue;
+        let entry = byId.get(c.id);
+        if (!entry) {
+          entry = { ...c.info, labels: { ...c.info.labels }, k8s: c.k8s, cgroupIds: [...c.cgroupIds], processes: [] };
+          byId.set(c.id, entry);
+        }
+        entry.processes.push(view(a));
+      }
+      const all = [...byId.values()];
+      for (const c of all) c.processes.sort((x, y) => x.pid - y.pid);
+      return all.sort((x, y) => (x.name ?? "\uffff").localeCompare(y.name ?? "\uffff") || x.id.localeCompare(y.id));
     },
   };
 }

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { query, SensorUnreachable } from "../../cli/client.js";
 import { fromJson } from "../../events/json.js";
 import type { SensorStatistics } from "../sensor.js";
-import { type ActorView, type ControlTarget, subtree } from "./answers.js";
+import { type ActorView, type ContainerView, type ControlTarget, subtree } from "./answers.js";
 import { CONTROL_ERRORS, ControlError, MAX_REQUEST_BYTES } from "./protocol.js";
 import { ControlServer } from "./server.js";
 
@@ -74,6 +74,21 @@ class FakeSensor implements ControlTarget {
       unknownDenials: 0,
     };
   }
+
+  containers(): ContainerView[] {
+    return [
+      {
+        id: "a".repeat(64),
+        runtime: "podman",
+        name: "web",
+        image: "localhost/web:1",
+        labels: { app: "web" },
+        k8s: null,
+        cgroupIds: [BIG],
+        processes: [ACTORS[2] as ActorView],
+      },
+    ];
+  }
 }
 
 /** A raw connection: sends bytes as given, reads answers line by line. */
@@ -136,6 +151,14 @@ describe("control server", () => {
     assert.equal(statSync(join(dir, "run")).mode & 0o777, 0o700);
   });
 
+  test("answers containers, and refuses parameters it does not take", async () => {
+    assert.deepEqual(await query(path, "containers"), fake.containers());
+    await assert.rejects(query(path, "containers", { all: true }), {
+      code: "VIGIL_ERR_INVALID_PARAMS",
+      message: 'containers takes no parameters; got "all"',
+    });
+  });
+
   test("answers version, statistics and actors, with exact 64-bit integers", async () => {
     assert.deepEqual(await query(path, "version"), fake.version());
     const stats = (await query(path, "statistics")) as SensorStatistics;
@@ -188,7 +211,10 @@ describe("control server", () => {
   test("an unknown method is named, with the known ones", async () => {
     await assert.rejects(query(path, "reboot"), (err: ControlError) => {
       assert.equal(err.code, "VIGIL_ERR_UNKNOWN_METHOD");
-      assert.equal(err.message, 'unknown method "reboot"; known methods: version, statistics, actors, enforcement');
+      assert.equal(
+        err.message,
+        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers',
+      );
       return true;
     });
   });

@@ -89,6 +89,13 @@ export class ControlServer {
           return target.enforcement();
         },
       ],
+      [
+        "containers",
+        (params) => {
+          expectParams("containers", params, []);
+          return target.containers();
+        },
+      ],
     ]);
   }
 

@@ -224,6 +224,8 @@ export class Enforcement {
       message: rule.message(event),
       action: rule.action,
       outcome,
+      container: event.container,
+      k8s: event.k8s,
       events: [event],
     };
   }

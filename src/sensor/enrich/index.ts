@@ -95,13 +95,19 @@ export class Enricher {
     };
   }
 
-  /** Emits the record's events. */
-  enrich(record: KernelRecord, actor: Actor, emit: Emit): void {
-    const base = {
+  /** What every event of the record carries: times, process, container. */
+  base(record: KernelRecord, actor: Actor) {
+    return {
       time: this.clock.fromMonotonic(record.ktime),
       mono_time: record.ktime,
       process: this.process(record, actor),
+      container: actor.container?.info ?? null,
+      k8s: actor.container?.k8s ?? null,
     };
-    builders.get(record.op)?.(record, base, emit);
+  }
+
+  /** Emits the record's events. */
+  enrich(record: KernelRecord, actor: Actor, emit: Emit): void {
+    builders.get(record.op)?.(record, this.base(record, actor), emit);
   }
 }

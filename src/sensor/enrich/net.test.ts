@@ -36,6 +36,8 @@ const base = {
     start_time: 0n,
     ancestry: [],
   },
+  container: null,
+  k8s: null,
 };
 
 function build(record: NetRecord): VigilEvent[] {

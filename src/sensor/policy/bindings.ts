@@ -28,6 +28,8 @@ function converter(t: ValueType): Convert | undefined {
       const element = converter(t.element);
       return element ? (v) => (Array.isArray(v) ? v.map(element) : v) : undefined;
     }
+    case "map":
+      return (v) => (v === null || typeof v !== "object" ? v : new Map(Object.entries(v)));
     case "object": {
       const fields = [...t.fields].map(([key, type]) => [key, converter(type)] as const);
       return (v) => {
@@ -78,7 +80,7 @@ function prototypeOf(kind: string): object {
   for (const [path, type] of fieldPaths(kind)) {
     const read = reader(path.split("."));
     const convert = converter(type);
-    const costly = type.type === "object" || (type.type === "list" && convert !== undefined);
+    const costly = type.type === "object" || type.type === "map" || (type.type === "list" && convert !== undefined);
     let get: (this: RuleBindings & Memo) => unknown;
     if (!convert) {
       get = function () {

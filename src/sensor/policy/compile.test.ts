@@ -102,6 +102,21 @@ describe("errors name the file, line, column, rule and offset", () => {
     ]);
   });
 
+  test("container and pod fields: known on every kind, labels as maps, misspellings with the nearest", () => {
+    const good = policy([
+      '{ "id": "c1", "on": ["process.exec", "file.open"], "when": "container != null && container.image.startsWith(\'docker.io/\') && container.labels[\'app\'] == \'web\' && container.runtime == \'containerd\'", "message": "{{container.name}} {{container.id}}" }',
+      '{ "id": "k1", "on": "net.connect", "when": "has(k8s.namespace) && k8s.namespace == \'shop\' && \'team\' in k8s.labels && k8s.owner.kind == \'Deployment\' && k8s.pod.startsWith(\'web-\')" }',
+    ]);
+    assert.deepEqual(errors(good), []);
+    const bad = policy([
+      '{ "id": "c2", "on": "process.exec", "when": "container.imag == \'x\' || k8s.namespce == \'y\'" }',
+    ]);
+    assert.deepEqual(errors(bad), [
+      `p.json:${RULE_LINE}:52 c2: when (offset 0): unknown field 'container.imag'; did you mean 'container.image'?`,
+      `p.json:${RULE_LINE}:77 c2: when (offset 25): unknown field 'k8s.namespce'; did you mean 'k8s.namespace'?`,
+    ]);
+  });
+
   test("the column counts the escapes of a JSON string before the problem", () => {
     const text = policy([
       '{ "id": "r1", "on": "file.open", "when": "process.exe == \\"/bin/sh\\" && file.pht == \'\'" }',

@@ -99,6 +99,8 @@ describe("alerts", () => {
       action: "deny",
       // Enforcement is not driven by the engine: the policy's enforce mode runs as audit.
       outcome: "would_deny",
+      container: null,
+      k8s: null,
       events: [opened],
     });
     assert.deepEqual(alertsOf(engine, event("file.open", { file: { path: "/etc/passwd" } })), []);

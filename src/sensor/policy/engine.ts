@@ -322,13 +322,16 @@ export class PolicyEngine {
 
   private alert(entry: IndexedRule, events: VigilEvent[]): Alert {
     const { rule } = entry;
+    const last = events[events.length - 1] as VigilEvent;
     return {
       kind: "alert",
       time: this.clock(),
       rule: { id: rule.id, policy: rule.policy, severity: rule.severity, tags: [...rule.tags] },
-      message: rule.message(events[events.length - 1] as VigilEvent),
+      message: rule.message(last),
       action: rule.action,
       outcome: entry.outcome,
+      container: last.container,
+      k8s: last.k8s,
       events,
     };
   }

@@ -35,7 +35,14 @@ export function typeName(t: ValueType): string {
   return t.nullable ? `${name} or null` : name;
 }
 
-type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+};
 const defOf = (schema: z.ZodType) => schema._zod.def as unknown as Def;
 
 /** The CEL type of a zod schema; integers are CEL int (64-bit), as the bindings deliver them. */
@@ -59,6 +66,13 @@ function valueType(schema: z.ZodType, name: string): ValueType {
       return { type: (schema as z.ZodNumber).isInt ? "int" : "double" };
     case "array":
       return { type: "list", element: valueType(def.element as z.ZodType, name) };
+    case "record":
+      // Labels: `container.labels['app'] == 'web'`, `'app' in k8s.labels`.
+      return {
+        type: "map",
+        key: valueType(def.keyType as z.ZodType, name),
+        value: valueType(def.valueType as z.ZodType, name),
+      };
     case "object": {
       const fields = new Map<string, ValueType>();
       for (const [key, child] of Object.entries(def.shape ?? {})) fields.set(key, valueType(child, `${name}.${key}`));

@@ -51,7 +51,7 @@ export const SequenceSchema = z
     by: z
       .enum(SEQUENCE_KEYS)
       .describe(
-        "what the steps must share: process (pid and start time), tree (the first step's process or its descendants), session or container (the cgroup, until events carry more)",
+        "what the steps must share: process (pid and start time), tree (the first step's process or its descendants), session (the cgroup), container (the container id; the cgroup on the host)",
       ),
     steps: z
       .array(z.object({ on: Kinds.describe("the event kinds this step is tested against"), when: Expression }).strict())

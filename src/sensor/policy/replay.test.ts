@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { toJson } from "../../events/json.js";
 import { readRecordedEvents } from "../../events/record.js";
 import { sampleEvent } from "../../events/samples.js";
 import { eventToJson } from "../../events/serialize.js";
@@ -145,6 +146,14 @@ describe("replaying recorded events", () => {
       { policy: "ex", rule: "tmp-exec", tested: 2, matched: 1, errors: 0, matches: [[6]] },
     ]);
   });
+});
+
+test("events recorded before events carried containers read as on the host", () => {
+  const event = sampleEvent("process.exec", { process: { exe: "/usr/bin/ls" } });
+  const { container: _c, k8s: _k, ...old } = event;
+  const read = readRecordedEvents(`${toJson(old)}\n`);
+  assert.deepEqual(read.bad, []);
+  assert.deepEqual(read.events[0]?.event, event);
 });
 
 describe("the stock policies", () => {

@@ -167,6 +167,39 @@ describe("sequence rules", () => {
     }
   });
 
+  test("by container: the container id, whatever cgroup its processes are in; the cgroup on the host", () => {
+    const engine = engineWith(compile(connectThenShell("container")));
+    const inside = (kind: "net.connect" | "process.exec", s: number, p: Proc, id: string) =>
+      kind === "net.connect"
+        ? at("net.connect", s, p, {
+            net: { family: "ipv4", remote: { address: "203.0.113.9", port: 4444 } },
+            container: { id, runtime: "podman" },
+          })
+        : at("process.exec", s, { exe: "/bin/sh", ...p }, { container: { id, runtime: "podman" } });
+    const web = "a".repeat(64);
+    const db = "b".repeat(64);
+    // The container's systemd put the shell in a cgroup of its own: still the same container.
+    assert.deepEqual(
+      shape(
+        feed(engine, [
+          inside("net.connect", 0, curl, web),
+          inside("process.exec", 1, { ...stranger, cgroup: 7n }, web),
+        ]),
+      ),
+      [["net.connect:100", "process.exec:200"]],
+    );
+    // Another container in the same cgroup id is another key; so is the host.
+    assert.deepEqual(
+      shape(
+        feed(engine, [inside("net.connect", 2, curl, web), inside("process.exec", 3, stranger, db), exec(4, stranger)]),
+      ),
+      [],
+    );
+    assert.deepEqual(shape(feed(engine, [connect(5, curl), exec(6, stranger)])), [
+      ["net.connect:100", "process.exec:200"],
+    ]);
+  });
+
   test("three steps: one event carries a partial match one step; exceptions keep an event from counting", () => {
     const rule = {
       id: "fetch-chmod-run",

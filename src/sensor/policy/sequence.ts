@@ -16,9 +16,11 @@ import type { CompiledSequence } from "./compile.js";
  * - tree: the first step's process or any process that has it in its ancestry (its pid among
  *   the ancestors' and a start time no earlier than its own, since ancestry carries no start
  *   times);
- * - session and container: the process's cgroup. Events carry no session id yet; under systemd
- *   each login session and each service is a cgroup of its own, so the cgroup stands for the
- *   session; for containers it is the container's cgroup until containers are resolved.
+ * - session: the process's cgroup. Events carry no session id yet; under systemd each login
+ *   session and each service is a cgroup of its own, so the cgroup stands for the session;
+ * - container: the container id, so that processes a container starts in cgroups of its own
+ *   (systemd inside it, `exec` with another cgroup) share one; the cgroup where the process runs
+ *   on the host or its container is not known.
  *
  * State is bounded. Per key there is at most one partial match per step reached: a newer one
  * replaces the older (it started later, so its window ends later). Beyond that, a rule holds at
@@ -46,7 +48,7 @@ export interface SequenceCounters {
   evicted: number;
 }
 
-type Key = number | bigint;
+type Key = number | bigint | string;
 
 interface Partial {
   key: Key;
@@ -140,7 +142,7 @@ export class SequenceMatcher {
       const { by } = this.sequence;
       // The keys under which partial matches this event may carry on are held.
       if (by === "process" || by === "tree") this.carry(process.pid, event, now, matches, complete);
-      else this.carry(process.cgroup_id, event, now, matches, complete);
+      else this.carry(this.anchorOf(event), event, now, matches, complete);
       if (by === "tree") for (const a of process.ancestry) this.carry(a.pid, event, now, matches, complete);
     }
     if (matches(0)) {
@@ -258,7 +260,15 @@ export class SequenceMatcher {
 
   /** The key a partial match started by this event is held under. */
   private anchorOf(event: VigilEvent): Key {
-    return this.sequence.by === "process" || this.sequence.by === "tree" ? event.process.pid : event.process.cgroup_id;
+    switch (this.sequence.by) {
+      case "process":
+      case "tree":
+        return event.process.pid;
+      case "container":
+        return event.container?.id ?? event.process.cgroup_id;
+      default:
+        return event.process.cgroup_id;
+    }
   }
 
   /** Whether the event's process is the partial match's (a key can be a reused pid). */

@@ -12,6 +12,8 @@ export function sampleAlert(n = 1, rule: Partial<Alert["rule"]> = {}): Alert {
     message: `/usr/bin/cat opened /etc/shadow (${n})`,
     action: "deny",
     outcome: "would_deny",
+    container: null,
+    k8s: null,
     events: [
       sampleEvent("file.open", {
         time: 1_764_000_000_000_000_000n,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { Container, ContainerTable } from "../containers/index.js";
 import type { KernelRecord, TaskRecord } from "../kernel/decode.js";
 import { HostState } from "./index.js";
 
@@ -57,4 +58,32 @@ test("an exit of a process never seen still yields an actor from the record", ()
   const a = s.apply({ op: "process.exit", ktime: 3n, task: task(30, 1), status: 0 });
   assert.equal(a?.pid, 30);
   assert.equal(a?.exe, "");
+});
+
+test("containers: an exec resolves its cgroup's, a fork in its parent's cgroup inherits it, a stranger gets a known cgroup's", () => {
+  const web = { id: "a".repeat(64) } as Container;
+  const asked: [number, bigint][] = [];
+  const table = {
+    resolve: (pid: number, cgroupId: bigint) => {
+      asked.push([pid, cgroupId]);
+      return cgroupId === 7n ? web : null;
+    },
+    cached: (cgroupId: bigint) => (cgroupId === 7n ? web : undefined),
+    full: false,
+  } as unknown as ContainerTable;
+  const s = new HostState({}, table);
+  const inCgroup = (t: TaskRecord, cgroupId: bigint): TaskRecord => ({ ...t, cgroupId });
+  const sh = s.apply({ ...exec(40, 1, "/bin/sh"), task: inCgroup(task(40, 1), 7n) } as KernelRecord);
+  assert.equal(sh?.container, web);
+  const child = s.apply({ op: "process.fork", ktime: 2n, task: inCgroup(task(41, 40), 7n) });
+  assert.equal(child?.container, web);
+  assert.deepEqual(asked, [[40, 7n]], "the fork asked nothing");
+  // Cloned into another cgroup (CLONE_INTO_CGROUP): resolved for itself.
+  const moved = s.apply({ op: "process.fork", ktime: 3n, task: inCgroup(task(42, 40), 8n) });
+  assert.equal(moved?.container, null);
+  assert.deepEqual(asked.at(-1), [42, 8n]);
+  // A process the table never saw: only a cgroup already known names its container.
+  const other = s.apply({ op: "file.open", ktime: 4n, task: inCgroup(task(50, 1), 7n) } as unknown as KernelRecord);
+  assert.equal(other?.container, web);
+  assert.equal(asked.length, 2);
 });

@@ -1,4 +1,5 @@
 import type { Ancestor } from "../../events/schema.js";
+import type { Container } from "../containers/index.js";
 
 /** What the sensor knows about one process (an "actor"). */
 export interface Actor {
@@ -13,6 +14,8 @@ export interface Actor {
   argsTruncated: boolean;
   cwd: string;
   cgroupId: bigint;
+  /** The container it runs in; null on the host, absent until resolved. */
+  container?: Container | null;
   /** CLOCK_BOOTTIME ns of the process start: with pid, the identity that survives pid reuse. */
   startBoottime: bigint;
   /** Boot-time ns when it exited; set while it lingers for late lookups. */

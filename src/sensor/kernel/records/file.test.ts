@@ -109,6 +109,8 @@ const base: EventBase = {
     start_time: 1763999999000000000n,
     ancestry: [],
   },
+  container: null,
+  k8s: null,
 };
 
 /** The events the builders make of a record; each checked against the schema. */

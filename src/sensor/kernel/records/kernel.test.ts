@@ -266,6 +266,8 @@ const base = {
     start_time: 1_763_999_999_000_000_000n,
     ancestry: [],
   },
+  container: null,
+  k8s: null,
 };
 
 /** The events a record becomes, each checked against the schema and serialised. */
