@@ -59,7 +59,7 @@ static int connect_close(int type, struct sockaddr_in *to)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s open PATH N | connect PORT N | mixed N\n", argv[0]);
+		fprintf(stderr, "usage: %s open PATH N | open-missing PATH N | connect PORT N | mixed N\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -75,6 +75,14 @@ int main(int argc, char **argv)
 		start = now();
 		for (long i = 0; i < n; i++)
 			open_close(argv[2]);
+	} else if (strcmp(mode, "open-missing") == 0 && argc == 4) {
+		if (open(argv[2], O_RDONLY) >= 0) {
+			fprintf(stderr, "%s: exists\n", argv[2]);
+			return 1;
+		}
+		start = now();
+		for (long i = 0; i < n; i++)
+			open(argv[2], O_RDONLY);
 	} else if (strcmp(mode, "connect") == 0 && argc == 4) {
 		int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 		pthread_t t;
@@ -115,7 +123,7 @@ int main(int argc, char **argv)
 		}
 		unlink("/tmp/vigil-loop");
 	} else {
-		fprintf(stderr, "usage: %s open PATH N | connect PORT N | mixed N\n", argv[0]);
+		fprintf(stderr, "usage: %s open PATH N | open-missing PATH N | connect PORT N | mixed N\n", argv[0]);
 		return 2;
 	}
 	double elapsed = now() - start;

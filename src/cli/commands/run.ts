@@ -2,8 +2,9 @@ import { type Command, Option } from "commander";
 import { createLogger, type Logger } from "../../log.js";
 import {
   ContainerTable,
+  followPods,
   inClusterOptions,
-  KubernetesPods,
+  type KubernetesPods,
   runtimePathsUnder,
   runtimeStates,
   SERVICE_ACCOUNT_DIR,
@@ -60,7 +61,7 @@ interface RunOptions {
  * This node's pods from the API server, when the sensor runs in Kubernetes (or is told to);
  * undefined, with the reason logged, when it cannot follow them: events still flow, without pods.
  */
-function kubernetesPods(opts: RunOptions, logger: Logger): KubernetesPods | undefined {
+async function kubernetesPods(opts: RunOptions, logger: Logger): Promise<KubernetesPods | undefined> {
   const wanted = opts.kubernetes ?? (Boolean(process.env.KUBERNETES_SERVICE_HOST) || opts.kubernetesApi !== undefined);
   if (!wanted) return undefined;
   const found = inClusterOptions(process.env, logger, {
@@ -72,7 +73,7 @@ function kubernetesPods(opts: RunOptions, logger: Logger): KubernetesPods | unde
     logger.error({ problem: found.problem }, `kubernetes: ${found.problem}: pod metadata off`);
     return undefined;
   }
-  return new KubernetesPods(found.options);
+  return followPods(found.options);
 }
 
 /** Where `--syslog` sends without an address: the local syslog daemon. */
@@ -190,7 +191,7 @@ export function registerRun(program: Command): void {
         runtimes: runtimeStates(runtimePathsUnder(opts.hostRoot)),
         logger,
       });
-      const pods = kubernetesPods(opts, logger);
+      const pods = await kubernetesPods(opts, logger);
       const sensor = new Sensor({
         containers,
         ...(pods && { pods }),

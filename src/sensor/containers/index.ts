@@ -1,12 +1,13 @@
 export { type CgroupContainer, containerOfCgroup, containerOfProcCgroup, type QosClass } from "./cgroup-path.js";
 export { CgroupDirectory } from "./cgroups.js";
+export type { KubernetesPods } from "./kubernetes.js";
 export {
+  followPods,
   inClusterOptions,
   type KubernetesOptions,
-  KubernetesPods,
   type KubernetesStatistics,
   SERVICE_ACCOUNT_DIR,
-} from "./kubernetes.js";
+} from "./kubernetes-options.js";
 export { type ContainerStatusView, type PodDirectory, PodIndex, type PodView } from "./pods.js";
 export {
   DEFAULT_RUNTIME_PATHS,

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { installRoot } from "../../paths.js";
 import { capturedLogger, until } from "../sinks/sample-alert.js";
-import { inClusterOptions, KubernetesPods } from "./kubernetes.js";
+import { KubernetesPods } from "./kubernetes.js";
+import { inClusterOptions } from "./kubernetes-options.js";
 
 /**
  * An API server that replays a recorded conversation: each request is matched by method, path
