@@ -54,19 +54,25 @@ export function compileSerializer<T>(schema: z.ZodType): (value: T) => string {
 // Serializers compiled from the schema per kind: about twice as fast as a generic walk, and the
 // event path serialises every event that reaches a JSON sink. Each kind has two: the whole event
 // (a host's, with a null container), and the event less its container and pod, which are the
-// same few objects on many events and are written once each by `fragment`.
-const serializers = new Map<string, { whole: Serializer; rest: Serializer }>(
-  EventSchema.options.map((option) => {
-    const schema = option as z.ZodObject;
-    return [
-      option.shape.kind.value,
-      {
-        whole: compileSerializer<VigilEvent>(schema),
-        rest: compileSerializer<VigilEvent>(schema.omit({ container: true, k8s: true })),
-      },
-    ];
-  }),
+// same few objects on many events and are written once each by `fragment`. Compiled on a kind's
+// first event: all of them at once hold about 20 MB, and a host sees a few kinds.
+const schemas = new Map<string, z.ZodObject>(
+  EventSchema.options.map((option) => [option.shape.kind.value, option as z.ZodObject]),
 );
+const serializers = new Map<string, { whole: Serializer; rest: Serializer }>();
+
+function serializerOf(kind: string): { whole: Serializer; rest: Serializer } | undefined {
+  let serializer = serializers.get(kind);
+  if (serializer) return serializer;
+  const schema = schemas.get(kind);
+  if (!schema) return undefined;
+  serializer = {
+    whole: compileSerializer<VigilEvent>(schema),
+    rest: compileSerializer<VigilEvent>(schema.omit({ container: true, k8s: true })),
+  };
+  serializers.set(kind, serializer);
+  return serializer;
+}
 
 /**
  * The JSON of an event's container or pod, written once per object: the container table hands
@@ -86,7 +92,7 @@ function fragment(value: object | null): string {
 
 /** One event as a JSON line (without the newline); in a container, its container and pod come last. */
 export function eventToJson(event: VigilEvent): string {
-  const serializer = serializers.get(event.kind);
+  const serializer = serializerOf(event.kind);
   if (!serializer) throw new Error(`no serializer for event kind ${event.kind}`);
   if (event.container === null && event.k8s === null) return serializer.whole(event);
   // Slicing the serializer's string flattens it (about 150 ns), still far less than writing the container.
