@@ -63,7 +63,10 @@ export interface LoadedPackage extends PackageId {
   locations: string[];
   /** The most recent processes that loaded it, up to the limit. */
   processes: PackageProcess[];
-  /** Every process seen loading it, including those no longer kept. */
+  /**
+   * Processes seen loading it, including those no longer kept; one forgotten at the limit and
+   * seen again counts again (counting exactly would mean keeping them all).
+   */
   processCount: number;
   /** Containers it was loaded in; empty when only on the host. */
   containers: string[];
@@ -127,6 +130,8 @@ interface Entry extends PackageId {
 }
 
 const MAX_LOCATIONS = 4;
+/** Processes that may wait for one file to be read; more are dropped and counted. */
+const MAX_PENDING_PER_FILE = 256;
 
 /** What a file below a package tree is; undefined for any other file. */
 export function packageFile(path: string): PackageFile | undefined {
@@ -290,7 +295,9 @@ export class PackageInventory {
     }
     const pending = this.reading.get(key) ?? this.queue.get(key)?.sightings;
     if (pending) {
-      if (pending.length < this.limits.maxProcessesPerPackage) pending.push(sighting);
+      if (pending.some((x) => x.pid === sighting.pid && x.startBoottime === sighting.startBoottime)) return;
+      if (pending.length < MAX_PENDING_PER_FILE) pending.push(sighting);
+      else this.stats.dropped++;
       return;
     }
     if (this.queue.size >= this.limits.maxQueued) {
