@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerActors } from "./commands/actors.js";
 import { registerContainers } from "./commands/containers.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerPackages } from "./commands/packages.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRun } from "./commands/run.js";
 import { registerStatistics } from "./commands/statistics.js";
@@ -16,6 +17,7 @@ registerVersion(program);
 registerStatistics(program);
 registerActors(program);
 registerContainers(program);
+registerPackages(program);
 registerPolicy(program);
 
 // Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).

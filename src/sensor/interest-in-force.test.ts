@@ -59,3 +59,28 @@ test("a write that fails leaves the kernel sending everything but what the user 
   engine.swap(new PolicySet([policy("file.path == '/etc/shadow'")], []));
   assert.deepEqual(written[0], { kinds: {}, ignoreComms: ["cron"], ignoreExes: [] });
 });
+
+test("an extra interest widens every write, keeps the ignored processes, and its events are told apart", () => {
+  const writes: InterestSpec[] = [];
+  const base: InterestSpec = {
+    kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { "/etc/": "write" } } },
+    ignoreComms: ["backup"],
+    ignoreExes: [],
+  };
+  const extra: InterestSpec = {
+    kinds: { "file.open": { enabled: true, pathDefault: "none", paths: { "/opt/": "read", "/etc/py/": "read" } } },
+    ignoreComms: [],
+    ignoreExes: [],
+  };
+  const interest = new InterestInForce((spec) => writes.push(spec), base, createLogger("silent"), extra);
+  assert.deepEqual(interest.current.kinds["file.open"]?.paths, {
+    "/etc/": "write",
+    "/etc/py/": "any",
+    "/opt/": "read",
+  });
+  assert.deepEqual(interest.current.ignoreComms, ["backup"]);
+  assert.equal(interest.sends("file.open", "/opt/app/x.py", "read"), false);
+  assert.equal(interest.sends("file.open", "/etc/py/x", "write"), true);
+  assert.equal(interest.sends("file.open", "/etc/py/x", "read"), false);
+  assert.equal(interest.sends("file.open", "/etc/passwd", "write"), true);
+});

@@ -1,7 +1,16 @@
 import type { Logger } from "../log.js";
-import { DELIVER_ALL, type InterestSpec } from "./kernel/interest.js";
-import { unionInterest } from "./kernel/interest-union.js";
+import { type Access, DELIVER_ALL, type InterestSpec } from "./kernel/interest.js";
+import { accessBits, kindInterest, pathVerdict, unionInterest } from "./kernel/interest-union.js";
 import type { PolicyEngine, PolicySet } from "./policy/index.js";
+
+/**
+ * `spec` widened by `extra`; the processes `spec` ignores stay ignored (a union would keep only
+ * those both ignore).
+ */
+export function withExtra(spec: InterestSpec, extra: InterestSpec | undefined): InterestSpec {
+  if (!extra) return spec;
+  return unionInterest(spec, { ...extra, ignoreComms: spec.ignoreComms, ignoreExes: spec.ignoreExes });
+}
 
 /**
  * What the kernel sends, kept in step with the policies in force when it is derived from them
@@ -9,18 +18,30 @@ import type { PolicyEngine, PolicySet } from "./policy/index.js";
  */
 export class InterestInForce {
   private spec: InterestSpec;
+  private written: InterestSpec;
 
+  /**
+   * `extra` is what a stage other than the policies needs (the package inventory's opens): it
+   * is joined to every spec written, and `sends` tells its events from those the spec asked for.
+   */
   constructor(
     private readonly write: (spec: InterestSpec) => void,
     initial: InterestSpec,
     private readonly logger: Logger,
+    private readonly extra?: InterestSpec,
   ) {
     this.spec = initial;
+    this.written = withExtra(initial, extra);
   }
 
   /** The spec last written into the kernel's maps. */
   get current(): InterestSpec {
-    return this.spec;
+    return this.written;
+  }
+
+  /** Whether the spec in force, without `extra`, sends an event of `kind` doing `access` on `path`. */
+  sends(kind: string, path: string, access: Exclude<Access, "none" | "any">): boolean {
+    return (accessBits(pathVerdict(kindInterest(this.spec, kind), path)) & accessBits(access)) !== 0;
   }
 
   /**
@@ -48,8 +69,10 @@ export class InterestInForce {
 
   private apply(spec: InterestSpec, why: string): void {
     try {
-      this.write(spec);
+      const written = withExtra(spec, this.extra);
+      this.write(written);
       this.spec = spec;
+      this.written = written;
       this.logger.debug({ kinds: spec.kinds }, `kernel interest ${why}`);
     } catch (err) {
       // A write that failed half-way may have left any mix of the two specs: send everything
@@ -59,6 +82,7 @@ export class InterestInForce {
       try {
         this.write(all);
         this.spec = all;
+        this.written = all;
       } catch (again) {
         this.logger.error({ err: again }, `cannot write the kernel's interest: ${(again as Error).message}`);
       }

@@ -10,7 +10,7 @@ import type {
 import type { Enforcement, EnforcementReport } from "./enforce/index.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
-import { InterestInForce } from "./interest-in-force.js";
+import { InterestInForce, withExtra } from "./interest-in-force.js";
 import {
   DEFAULT_SOURCE_OPTIONS,
   type KernelBridge,
@@ -23,6 +23,12 @@ import {
 import { DEFAULT_INTEREST, type InterestSpec } from "./kernel/interest.js";
 import type { EnforcementPath } from "./kernel/preflight.js";
 import type { AttachFailure, RingReport } from "./kernel/source.js";
+import {
+  PackageInventory,
+  type PackageInventoryStatistics,
+  type PackageLimits,
+  packageInterest,
+} from "./packages/index.js";
 import type { PolicyEngine, PolicySet, PolicyStatistics } from "./policy/index.js";
 import type { Sink, SinkStats } from "./sinks/index.js";
 import { HostState } from "./state/index.js";
@@ -51,6 +57,12 @@ export interface SensorOptions {
   containers?: ContainerTable;
   /** This node's pods, for the containers' Kubernetes metadata (with `containers`). */
   pods?: KubernetesPods;
+  /**
+   * Keeps an inventory of the packages processes load: their opens below `prefixes` are asked of
+   * the kernel besides the interest (and not sent on as events unless the interest asks for
+   * them), and their mappings are read at start-up and every `rescanMs` after an exec.
+   */
+  packages?: { prefixes: readonly string[]; limits?: Partial<PackageLimits>; rescanMs?: number; hostRoot?: string };
 }
 
 export interface SensorStatistics {
@@ -82,7 +94,14 @@ export interface SensorStatistics {
   interest?: InterestSpec;
   /** The container table, and the pod watch when there is one. */
   containers?: ContainerTableStatistics & { kubernetes?: KubernetesStatistics };
+  /** The package inventory, when it is on. */
+  packages?: PackageInventoryStatistics;
 }
+
+/** How often processes that exec'd have their mappings read, by default. */
+const RESCAN_MS = 5000;
+/** open(2) flags that make an open a write, as the kernel's filter reads them (bpf/file.bpf.c). */
+const OPEN_WRITES = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000;
 
 /**
  * The pipeline: kernel → decode → state → enrich → policy → sinks. One batch from the kernel is carried
@@ -101,12 +120,28 @@ export class Sensor {
   private interest: InterestInForce | undefined;
   report: PreflightReport | undefined;
   private enforcer: Enforcement | undefined;
+  /** The packages processes load; undefined unless the sensor keeps an inventory. */
+  readonly packages: PackageInventory | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private rescanning: Promise<void> | undefined;
 
   constructor(private readonly options: SensorOptions) {
     this.state = new HostState({}, options.containers);
     this.source = new KernelSource(options.bridge, { ...DEFAULT_SOURCE_OPTIONS, ...options.source });
     this.clock = new WallClock(() => options.bridge.clocks());
     this.enricher = new Enricher(this.state.processes, this.clock);
+    if (options.packages) {
+      this.packages = new PackageInventory({
+        logger: options.logger,
+        ...(options.procRoot && { procRoot: options.procRoot }),
+        ...(options.packages.limits && { limits: options.packages.limits }),
+        ...(options.packages.hostRoot && { hostRoot: options.packages.hostRoot }),
+        livePidOf: (id) => {
+          for (const a of this.state.processes.actors()) if (a.container?.id === id) return a.pid;
+          return undefined;
+        },
+      });
+    }
   }
 
   async start(): Promise<void> {
@@ -130,8 +165,9 @@ export class Sensor {
     const interest = follows ? interestFrom(policy.current) : (this.options.interest ?? DEFAULT_INTEREST);
     const enforcer = policy && this.options.enforcement?.(report.enforcement);
     this.enforcer = enforcer;
-    this.source.attach(interest, report.object, enforcer?.loads);
-    this.interest = new InterestInForce((spec) => this.source.setInterest(spec), interest, logger);
+    const extra = this.options.packages && packageInterest(this.options.packages.prefixes);
+    this.source.attach(withExtra(interest, extra), report.object, enforcer?.loads);
+    this.interest = new InterestInForce((spec) => this.source.setInterest(spec), interest, logger, extra);
     if (follows) this.interest.follow(policy, interestFrom);
     if (enforcer && policy && this.source.object) {
       enforcer.attach(this.source.object);
@@ -161,6 +197,25 @@ export class Sensor {
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
+    const packages = this.packages;
+    if (packages) {
+      // One pass at a time: a pass that outlasts the period is not joined by the next.
+      const pass = (what: string, scan: () => Promise<void>) => {
+        this.rescanning ??= scan()
+          .catch((err: Error) => logger.error({ err }, `packages: ${what} failed: ${err.message}`))
+          .finally(() => {
+            this.rescanning = undefined;
+          });
+      };
+      pass("reading the mappings of every process", () => packages.scanAll(this.state.processes.actors()));
+      this.rescanTimer = setInterval(
+        () =>
+          pass("reading the mappings of processes that exec'd", () =>
+            packages.rescan((pid) => this.state.processes.get(pid)),
+          ),
+        this.options.packages?.rescanMs ?? RESCAN_MS,
+      ).unref();
+    }
     this.startedAtMs = Date.now();
     logger.info({ processes: seeded }, "sensor started");
   }
@@ -200,6 +255,16 @@ export class Sensor {
     this.decoder.decodeBatch(batch, (record) => {
       const actor = this.state.apply(record);
       if (!actor) return;
+      if (this.packages) {
+        if (record.op === "process.exec") this.packages.executed(actor);
+        else if (record.op === "file.open" && record.result >= 0) {
+          const path = record.file || record.path;
+          this.packages.opened(actor, path);
+          // An open only the inventory asked for is not an event anyone else wants.
+          const access = record.flags & OPEN_WRITES ? "write" : "read";
+          if (this.interest && !this.interest.sends("file.open", path, access)) return;
+        }
+      }
       if (record.op === "enforce.denial") {
         const base = this.enricher.base(record, actor);
         const alert = this.enforcer?.alertOf(record, base, base.time);
@@ -236,12 +301,14 @@ export class Sensor {
           ...(this.options.pods && { kubernetes: { ...this.options.pods.stats } }),
         },
       }),
+      ...(this.packages && { packages: this.packages.statistics() }),
     };
   }
 
   /** Detaches every program, delivers what is still queued, and closes the sinks. */
   async stop(): Promise<SensorStatistics> {
     if (this.clockTimer) clearInterval(this.clockTimer);
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
     await this.options.pods?.stop();
     await this.source.stop();
     const stats = this.statistics();

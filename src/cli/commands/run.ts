@@ -14,6 +14,7 @@ import { Enforcement } from "../../sensor/enforce/index.js";
 import { cgroup2MountPoint } from "../../sensor/host/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
+import { DEFAULT_PACKAGE_PREFIXES } from "../../sensor/packages/index.js";
 import {
   MODES,
   type Mode,
@@ -22,7 +23,6 @@ import {
   type PolicySet,
   policyInterest,
 } from "../../sensor/policy/index.js";
-
 import { Sensor } from "../../sensor/sensor.js";
 import {
   FACILITIES,
@@ -55,6 +55,8 @@ interface RunOptions {
   kubernetesApi?: string;
   serviceAccount: string;
   nodeName?: string;
+  packages?: boolean;
+  packagesPath: string[];
 }
 
 /**
@@ -144,6 +146,13 @@ export function registerRun(program: Command): void {
     )
     .option("--service-account <dir>", "where the service account's token and ca.crt are", SERVICE_ACCOUNT_DIR)
     .option("--node-name <name>", "this node's name in the cluster (default: $NODE_NAME, else the host name)")
+    .option("--packages", "keep an inventory of the packages processes load (`vigil packages`)")
+    .option(
+      "--packages-path <prefix>",
+      "also follow opens below this path prefix for the inventory, e.g. an application's node_modules (repeatable)",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (opts: RunOptions) => {
       const logger = createLogger(opts.logLevel);
@@ -203,6 +212,12 @@ export function registerRun(program: Command): void {
         ],
         logger,
         interest,
+        ...((opts.packages || opts.packagesPath.length > 0) && {
+          packages: {
+            prefixes: [...DEFAULT_PACKAGE_PREFIXES, ...opts.packagesPath],
+            ...(opts.hostRoot !== "/" && { hostRoot: opts.hostRoot }),
+          },
+        }),
         ...(engine && {
           policy: engine,
           enforcement: (paths) =>

@@ -64,6 +64,13 @@ function kubernetesSummary(k: NonNullable<NonNullable<SensorStatistics["containe
   return `${k.pods} pods on this node, ${k.ownerLookups} owner lookups, ${problems}`;
 }
 
+function packageSummary(p: NonNullable<SensorStatistics["packages"]>): string {
+  const kinds = Object.entries(p.byEcosystem)
+    .map(([e, n]) => `${e} ${n}`)
+    .join(", ");
+  return `${p.packages} loaded${kinds ? ` (${kinds})` : ""}; ${p.sightings} loads seen, ${p.filesRead} files read (${p.unowned} no package's, ${p.unreadable} unreadable), ${p.scans} mapping scans (${p.scanFailures} failed), ${p.dropped} dropped, ${p.evictedPackages} packages and ${p.evictedFiles} files forgotten at the limits`;
+}
+
 /** The statistics as tables for people. Numbers that crossed the socket may be number or bigint. */
 export function formatStatistics(s: SensorStatistics): string {
   const seconds = (us: number) => `${(us / 1e6).toFixed(2)} s`;
@@ -79,6 +86,7 @@ export function formatStatistics(s: SensorStatistics): string {
       ...(s.containers?.kubernetes
         ? [["kubernetes", kubernetesSummary(s.containers.kubernetes)] as [string, string]]
         : []),
+      ...(s.packages ? [["packages", packageSummary(s.packages)] as [string, string]] : []),
       ["agent cpu", `${seconds(s.agent.cpuUserUs)} user, ${seconds(s.agent.cpuSystemUs)} system`],
       ["agent rss", bytes(s.agent.rssBytes)],
       ["enforcement", s.enforcement.join(", ") || "none (audit only)"],

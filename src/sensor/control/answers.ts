@@ -44,6 +44,37 @@ export interface ContainerView extends ContainerInfo {
   processes: ActorView[];
 }
 
+/** One process that loaded a package, as `packages` reports it. */
+export interface PackageProcessView {
+  pid: number;
+  exe: string;
+  /** The id of its container; absent on the host. */
+  container?: string;
+  /** Whether it still runs the program that loaded the package. */
+  live: boolean;
+  /** When it was first and last seen loading it, ISO 8601. */
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** A package release that running code loaded, as `packages` reports it. */
+export interface PackageView {
+  ecosystem: string;
+  name: string;
+  version: string;
+  /** ISO 8601. */
+  firstSeen: string;
+  lastSeen: string;
+  /** Where it was loaded from (a few paths), as the processes saw them. */
+  locations: string[];
+  /** The most recent processes that loaded it; `processCount` counts them all. */
+  processes: PackageProcessView[];
+  processCount: number;
+  /** Whether a process on the host loaded it, and the containers where one did. */
+  host: boolean;
+  containers: string[];
+}
+
 export interface ActorQuery {
   /** Only this process and its descendants. */
   pid?: number;
@@ -59,6 +90,8 @@ export interface ControlTarget {
   enforcement(): EnforcementReport;
   /** Containers that have a live process, by name (then id). */
   containers(): ContainerView[];
+  /** The packages processes loaded; ControlError(notFound) when the sensor keeps no inventory. */
+  packages(): PackageView[];
 }
 
 /** `pid` and its descendants, in the order given; empty when pid is not among them. */

@@ -3,6 +3,8 @@ export {
   type ActorView,
   type ContainerView,
   type ControlTarget,
+  type PackageProcessView,
+  type PackageView,
   type SensorVersion,
   subtree,
 } from "./answers.js";

@@ -1,7 +1,7 @@
 import { release } from "node:os";
 import type { Sensor } from "../sensor.js";
 import type { Actor } from "../state/index.js";
-import type { ActorView, ContainerView, ControlTarget } from "./answers.js";
+import type { ActorView, ContainerView, ControlTarget, PackageView } from "./answers.js";
 import { subtree } from "./answers.js";
 import { CONTROL_ERRORS, ControlError } from "./protocol.js";
 import { UserNames } from "./users.js";
@@ -79,6 +79,40 @@ export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/pas
       const all = [...byId.values()];
       for (const c of all) c.processes.sort((x, y) => x.pid - y.pid);
       return all.sort((x, y) => (x.name ?? "\uffff").localeCompare(y.name ?? "\uffff") || x.id.localeCompare(y.id));
+    },
+    packages: () => {
+      const inventory = sensor.packages;
+      if (!inventory)
+        throw new ControlError(
+          CONTROL_ERRORS.notFound,
+          "the sensor keeps no package inventory: start it with vigil run --packages",
+        );
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const live = (pid: number, start: bigint) => {
+        const a = sensor.state.processes.get(pid);
+        return a !== undefined && a.startBoottime === start && sensor.state.processes.isLive(pid);
+      };
+      return inventory.packages().map(
+        (p): PackageView => ({
+          ecosystem: p.ecosystem,
+          name: p.name,
+          version: p.version,
+          firstSeen: iso(p.firstSeen),
+          lastSeen: iso(p.lastSeen),
+          locations: p.locations,
+          processes: p.processes.map((x) => ({
+            pid: x.pid,
+            exe: x.exe,
+            ...(x.container !== undefined && { container: x.container }),
+            live: live(x.pid, x.startBoottime),
+            firstSeen: iso(x.firstSeen),
+            lastSeen: iso(x.lastSeen),
+          })),
+          processCount: p.processCount,
+          host: p.host,
+          containers: p.containers,
+        }),
+      );
     },
   };
 }

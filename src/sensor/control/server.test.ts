@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { query, SensorUnreachable } from "../../cli/client.js";
 import { fromJson } from "../../events/json.js";
 import type { SensorStatistics } from "../sensor.js";
-import { type ActorView, type ContainerView, type ControlTarget, subtree } from "./answers.js";
+import { type ActorView, type ContainerView, type ControlTarget, type PackageView, subtree } from "./answers.js";
 import { CONTROL_ERRORS, ControlError, MAX_REQUEST_BYTES } from "./protocol.js";
 import { ControlServer } from "./server.js";
 
@@ -89,6 +89,31 @@ class FakeSensor implements ControlTarget {
       },
     ];
   }
+
+  packages(): PackageView[] {
+    return [
+      {
+        ecosystem: "python",
+        name: "PyYAML",
+        version: "6.0",
+        firstSeen: "2026-11-24T00:00:00.000Z",
+        lastSeen: "2026-11-24T00:00:01.000Z",
+        locations: ["/usr/lib/python3/dist-packages/yaml"],
+        processes: [
+          {
+            pid: 11,
+            exe: "/usr/bin/python3.11",
+            live: true,
+            firstSeen: "2026-11-24T00:00:00.000Z",
+            lastSeen: "2026-11-24T00:00:01.000Z",
+          },
+        ],
+        processCount: 1,
+        host: true,
+        containers: [],
+      },
+    ];
+  }
 }
 
 /** A raw connection: sends bytes as given, reads answers line by line. */
@@ -159,6 +184,14 @@ describe("control server", () => {
     });
   });
 
+  test("answers packages, and refuses parameters it does not take", async () => {
+    assert.deepEqual(await query(path, "packages"), fake.packages());
+    await assert.rejects(query(path, "packages", { live: true }), {
+      code: "VIGIL_ERR_INVALID_PARAMS",
+      message: 'packages takes no parameters; got "live"',
+    });
+  });
+
   test("answers version, statistics and actors, with exact 64-bit integers", async () => {
     assert.deepEqual(await query(path, "version"), fake.version());
     const stats = (await query(path, "statistics")) as SensorStatistics;
@@ -213,7 +246,7 @@ describe("control server", () => {
       assert.equal(err.code, "VIGIL_ERR_UNKNOWN_METHOD");
       assert.equal(
         err.message,
-        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers',
+        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers, packages',
       );
       return true;
     });

@@ -96,6 +96,13 @@ export class ControlServer {
           return target.containers();
         },
       ],
+      [
+        "packages",
+        (params) => {
+          expectParams("packages", params, []);
+          return target.packages();
+        },
+      ],
     ]);
   }
 

@@ -6,6 +6,7 @@ export {
   parseModuleInfo,
   readGoBuildInfo,
 } from "./go-buildinfo.js";
+export { DEFAULT_PACKAGE_PREFIXES, packageInterest } from "./interest.js";
 export {
   DEFAULT_PACKAGE_LIMITS,
   type LoadedPackage,

@@ -37,6 +37,8 @@ export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
 export interface PackageInventoryOptions {
   logger?: Logger;
   procRoot?: string;
+  /** Where the host's files are when the sensor runs in a container ("/host"); the host's own root by default. */
+  hostRoot?: string;
   limits?: Partial<PackageLimits>;
   now?: () => number;
   /** A live process of a container, to read its files through when the one that opened them is gone. */
@@ -327,8 +329,12 @@ export class PackageInventory {
       try {
         ids = await this.read(job.file, job.fs, root);
       } catch (err) {
-        if (!(err instanceof PackageMetadataError)) throw err;
-        this.problem(err);
+        // Whatever a file holds, reading it must not stop the inventory (nor the sensor).
+        this.problem(
+          err instanceof PackageMetadataError
+            ? err
+            : new PackageMetadataError(root + job.file.path, `cannot be read: ${(err as Error)?.message ?? err}`),
+        );
         ids = [];
       }
       this.stats.filesRead++;
@@ -342,7 +348,7 @@ export class PackageInventory {
 
   /** Where a filesystem's files are read: the host's directly, a container's through a live process's root. */
   private async rootOf(fs: string, sightings: Sighting[]): Promise<string | undefined> {
-    if (fs === HOST) return "";
+    if (fs === HOST) return (this.options.hostRoot ?? "/").replace(/\/+$/, "");
     const pids = [...new Set(sightings.map((s) => s.pid))];
     const other = this.options.livePidOf?.(fs);
     if (other !== undefined) pids.push(other);
