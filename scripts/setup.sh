@@ -17,6 +17,8 @@ PACKAGES=(
   qemu-system-x86 busybox-static cpio xz-utils
   # The container tests run real containers: Podman with runc, from an image built of busybox-static.
   podman runc
+  # The package inventory's test imports a Debian-packaged Python module (and its C library).
+  python3-yaml
 )
 PACKAGES+=("${VIGIL_EXTRA_PACKAGES[@]:-}")
 

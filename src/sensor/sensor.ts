@@ -8,6 +8,7 @@ import type {
   KubernetesStatistics,
 } from "./containers/index.js";
 import type { Enforcement, EnforcementReport } from "./enforce/index.js";
+import { absolutePath } from "./enrich/file.js";
 import { Enricher, WallClock } from "./enrich/index.js";
 import { cgroup2MountPoint } from "./host/index.js";
 import { InterestInForce, withExtra } from "./interest-in-force.js";
@@ -257,9 +258,10 @@ export class Sensor {
       if (!actor) return;
       if (this.packages) {
         if (record.op === "process.exec") this.packages.executed(actor);
-        else if (record.op === "file.open" && record.result >= 0) {
-          const path = record.file || record.path;
-          this.packages.opened(actor, path);
+        else if (record.op === "file.open") {
+          const opened = record.result >= 0 && record.file !== "";
+          const path = opened ? record.file : absolutePath(record.path, record.dir);
+          if (opened) this.packages.opened(actor, path);
           // An open only the inventory asked for is not an event anyone else wants.
           const access = record.flags & OPEN_WRITES ? "write" : "read";
           if (this.interest && !this.interest.sends("file.open", path, access)) return;
