@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The version a Debian package has installed, as dpkg says. */
 const debVersion = (pkg: string) =>
-  spawnSync("dpkg-query", ["-W", "-f=${Version}", pkg], { encoding: "utf8" }).stdout.trim();
+  spawnSync("dpkg-query", ["-W", `-f=\${Version}`, pkg], { encoding: "utf8" }).stdout.trim();
 
 /** PyYAML's version as its dist-info says. */
 function pyyamlVersion(): string {
