@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from "node:fs/promises";
-import { fsProblem, type PackageId, PackageMetadataError } from "./package.js";
+import { flat, fsProblem, type PackageId, PackageMetadataError } from "./package.js";
 
 /** Whether a path names a shared library (libz.so.1.2.13, libfoo.so, foo.cpython-311-x86_64-linux-gnu.so). */
 export const isSharedLibrary = (path: string): boolean => /\.so(?:\.[0-9][^/]*)?$/.test(path);
@@ -94,7 +94,8 @@ export class DpkgDatabase {
       const pkg = list.slice(0, -".list".length);
       const version = versions.get(pkg);
       if (version === undefined) continue; // removed, its list left behind
-      const id: PackageId = { ecosystem: "deb", name: pkg.replace(/:.*$/, ""), version };
+      // Copies, as below: slices would keep the status file's text alive.
+      const id: PackageId = { ecosystem: "deb", name: flat(pkg.replace(/:.*$/, "")), version: flat(version) };
       let text: string;
       try {
         text = await readFile(`${root}${DPKG}/info/${list}`, "utf8");
@@ -102,7 +103,10 @@ export class DpkgDatabase {
         this.problem(new PackageMetadataError(`${root}${DPKG}/info/${list}`, fsProblem(err)));
         continue;
       }
-      for (const line of text.split("\n")) if (isSharedLibrary(line)) owners.set(line, id);
+      for (const line of text.split("\n")) {
+        // A copy: a substring would keep the whole list file's text alive.
+        if (isSharedLibrary(line)) owners.set(flat(line), id);
+      }
     }
     return { statusMtimeMs, owners };
   }

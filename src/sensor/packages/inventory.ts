@@ -199,7 +199,7 @@ export class PackageInventory {
 
   /** A process ran a new program: its executable may be a Go binary, and its mappings are read later. */
   executed(actor: Actor): void {
-    if (actor.exe.startsWith("/")) this.sighted(actor, { kind: "go", path: actor.exe, location: actor.exe }, actor.exe);
+    this.executable(actor);
     if (this.rescans.size >= this.limits.maxRescans && !this.rescans.has(actor.pid)) {
       this.stats.rescansDropped++;
       return;
@@ -240,8 +240,7 @@ export class PackageInventory {
   async scanAll(actors: Iterable<Actor>): Promise<void> {
     for (const actor of [...actors]) {
       if (actor.pid === process.pid || actor.exitedAt !== undefined) continue;
-      if (actor.exe.startsWith("/"))
-        this.sighted(actor, { kind: "go", path: actor.exe, location: actor.exe }, actor.exe);
+      this.executable(actor);
       await this.scan(actor);
     }
   }
@@ -275,6 +274,13 @@ export class PackageInventory {
     const byEcosystem: Record<string, number> = {};
     for (const e of this.entries.values()) byEcosystem[e.ecosystem] = (byEcosystem[e.ecosystem] ?? 0) + 1;
     return { packages: this.entries.size, byEcosystem, ...this.stats };
+  }
+
+  /** A Go binary's modules; an executable run from memory or deleted since has no file to read. */
+  private executable(actor: Actor): void {
+    const exe = actor.exe;
+    if (!exe.startsWith("/") || exe.startsWith("/memfd:") || exe.endsWith(" (deleted)")) return;
+    this.sighted(actor, { kind: "go", path: exe, location: exe }, exe);
   }
 
   private sighted(actor: Actor, file: PackageFile, location: string): void {

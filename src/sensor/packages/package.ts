@@ -29,3 +29,6 @@ export function fsProblem(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ""}` : String((err as Error)?.message ?? err);
 }
+
+/** A string of its own: a substring that is kept would keep the whole file's text alive. */
+export const flat = (s: string): string => Buffer.from(s).toString();

@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import { fsProblem, type PackageId, PackageMetadataError } from "./package.js";
+import { flat, fsProblem, type PackageId, PackageMetadataError } from "./package.js";
 
 /** A file below a Python site directory: the directory, and the top-level name it belongs to. */
 export interface PythonFile {
@@ -40,7 +40,7 @@ export function parseCoreMetadata(text: string, file: string): { name: string; v
   }
   if (!name) throw new PackageMetadataError(file, "no Name header");
   if (!version) throw new PackageMetadataError(file, "no Version header");
-  return { name, version };
+  return { name: flat(name), version: flat(version) };
 }
 
 /**
@@ -57,7 +57,7 @@ function topNames(record: string | undefined, topLevel: string | undefined): Set
       if (!path || path.startsWith("..") || path.startsWith("/")) continue;
       const slash = path.indexOf("/");
       const top = slash < 0 ? path : path.slice(0, slash);
-      if (top !== "__pycache__" && !top.endsWith(".dist-info") && !top.endsWith(".egg-info")) names.add(top);
+      if (top !== "__pycache__" && !top.endsWith(".dist-info") && !top.endsWith(".egg-info")) names.add(flat(top));
     }
   } else if (topLevel !== undefined) {
     for (const line of topLevel.split("\n")) {
