@@ -35,6 +35,20 @@ test("the table puts delivered and kernel-filtered side by side", () => {
       stateErrors: 1,
       kubernetes: { pods: 12, connects: 2, errors: 1, lastError: "HTTP 403: forbidden", malformed: 0, ownerLookups: 4 },
     },
+    packages: {
+      packages: 3,
+      byEcosystem: { deb: 2, python: 1 },
+      sightings: 40,
+      filesRead: 7,
+      unowned: 3,
+      unreadable: 1,
+      dropped: 0,
+      evictedPackages: 0,
+      evictedFiles: 0,
+      scans: 9,
+      scanFailures: 1,
+      rescansDropped: 0,
+    },
   };
   const text = formatStatistics(stats);
   assert.match(
@@ -44,6 +58,10 @@ test("the table puts delivered and kernel-filtered side by side", () => {
   assert.match(
     text,
     /^kubernetes\s+12 pods on this node, 4 owner lookups, 1 watch errors \(last: HTTP 403: forbidden\), 0 malformed events$/m,
+  );
+  assert.match(
+    text,
+    /^packages\s+3 loaded \(deb 2, python 1\); 40 loads seen, 7 files read \(3 no package's, 1 unreadable\), 9 mapping scans \(1 failed\), 0 dropped, 0 packages and 0 files forgotten at the limits$/m,
   );
   assert.match(text, /^uptime\s+1m 5s$/m);
   assert.match(text, /^decode errors\s+truncated 0, unknown_op 1, malformed 0$/m);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -139,5 +139,42 @@ test("containers: each container with a live process, its metadata and its proce
     assert.equal(target.actors({ pid: 61 })[0]?.container, id);
   } finally {
     done();
+  }
+});
+
+test("packages: each with its processes, live or not; an error naming --packages when there is no inventory", async () => {
+  const { target, done } = fixture();
+  try {
+    assert.throws(() => target.packages(), {
+      code: CONTROL_ERRORS.notFound,
+      message: "the sensor keeps no package inventory: start it with vigil run --packages",
+    });
+  } finally {
+    done();
+  }
+  const dir = mkdtempSync(join(tmpdir(), "vigil-target-packages-"));
+  try {
+    const modules = join(dir, "node_modules");
+    mkdirSync(join(modules, "left-pad"), { recursive: true });
+    writeFileSync(join(modules, "left-pad/package.json"), '{"name":"left-pad","version":"1.3.0"}');
+    const sensor = new Sensor({ bridge, sinks: [], logger: undefined as never, packages: { prefixes: [] } });
+    const live = sensor.state.processes.upsert(actor(30, 1, 0, "/usr/bin/node"));
+    const gone = sensor.state.processes.upsert(actor(31, 1, 0, "/usr/bin/node"));
+    sensor.state.processes.exit(31, 50n * SEC);
+    for (const a of [live, gone]) sensor.packages?.opened(a, join(modules, "left-pad/index.js"));
+    await sensor.packages?.settled();
+    const [pkg, ...rest] = sensorTarget(sensor, "1.2.3").packages();
+    assert.deepEqual(rest, []);
+    assert.equal(`${pkg?.ecosystem} ${pkg?.name} ${pkg?.version}`, "npm left-pad 1.3.0");
+    assert.deepEqual(
+      pkg?.processes.map((p) => [p.pid, p.live]),
+      [
+        [30, true],
+        [31, false],
+      ],
+    );
+    assert.match(pkg?.firstSeen ?? "", /^\d{4}-\d\d-\d\dT/);
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });
