@@ -10,12 +10,13 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { fromJson, toJson } from "../../src/events/json.js";
-import type { ActorView, ContainerView } from "../../src/sensor/control/index.js";
+import type { ActorView, ContainerView, PackageView } from "../../src/sensor/control/index.js";
 import { cgroup2MountPoint } from "../../src/sensor/host/index.js";
 import { policyFile, type RunningSensor, requireKernel, startSensor, vigil, type WireEvent } from "./harness.js";
 
@@ -66,6 +67,13 @@ describe("containers in the running sensor (podman with runc)", () => {
     copyFileSync(BUSYBOX, join(rootfs, "bin/busybox"));
     chmodSync(join(rootfs, "bin/busybox"), 0o755);
     for (const applet of ["sh", "sleep", "cat", "echo"]) symlinkSync("busybox", join(rootfs, "bin", applet));
+    // A package only the container has: the inventory must read it through the container's root.
+    mkdirSync(join(rootfs, "app/node_modules/left-pad"), { recursive: true });
+    writeFileSync(
+      join(rootfs, "app/node_modules/left-pad/package.json"),
+      JSON.stringify({ name: "left-pad", version: `1.3.0-e2e.${process.pid}` }),
+    );
+    writeFileSync(join(rootfs, "app/node_modules/left-pad/index.js"), "module.exports = 1;\n");
     execFileSync("tar", ["-C", rootfs, "-cf", join(work, "rootfs.tar"), "."]);
     podman("import", "--change", 'CMD ["/bin/sh"]', join(work, "rootfs.tar"), tag);
     const policies = join(work, "policies");
@@ -79,6 +87,7 @@ describe("containers in the running sensor (podman with runc)", () => {
     });
     const noToken = join(work, "no-service-account");
     sensor = await startSensor([
+      "--packages",
       "--policies",
       policies,
       // Told to follow pods, without a service account: it must say why pod metadata is off and go on.
@@ -165,6 +174,24 @@ describe("containers in the running sensor (podman with runc)", () => {
       "exec of cat in the container",
     );
     assert.equal((cat.container as { id: string }).id, id);
+  });
+
+  test("a package read in the container is in the inventory with its container, read through its root", async (t) => {
+    if (!sensor) return t.skip("no kernel or podman");
+    podman("exec", id, "cat", "/app/node_modules/left-pad/index.js");
+    let found: PackageView | undefined;
+    for (let i = 0; i < 50 && !found; i++) {
+      const all = fromJson(cli(["packages", "--json", "--socket", sensor.socket])) as PackageView[];
+      found = all.find((p) => p.ecosystem === "npm" && p.name === "left-pad");
+      if (!found) await sleep(100);
+    }
+    assert.ok(found, "left-pad is listed");
+    assert.equal(found.version, `1.3.0-e2e.${process.pid}`);
+    assert.deepEqual(found.containers, [id]);
+    assert.equal(found.host, false);
+    assert.deepEqual(found.locations, ["/app/node_modules/left-pad/"]);
+    assert.equal(found.processes[0]?.container, id);
+    assert.equal(found.processes[0]?.exe, "/bin/busybox");
   });
 
   test("vigil containers lists it with its processes; vigil actors names its container", async (t) => {
