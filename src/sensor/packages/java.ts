@@ -1,4 +1,4 @@
-import yauzl, { type Entry, type ZipFile } from "yauzl";
+import type { Entry, ZipFile } from "yauzl";
 import { type PackageId, PackageMetadataError } from "./package.js";
 
 /** Whether a path names a Java archive whose metadata says what it is. */
@@ -42,7 +42,9 @@ export function parseProperties(text: string): Map<string, string> {
   return props;
 }
 
-function openZip(file: string): Promise<ZipFile> {
+async function openZip(file: string): Promise<ZipFile> {
+  // Loaded with the first archive: a host without Java never pays for the zip reader.
+  const { default: yauzl } = await import("yauzl");
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
   });
