@@ -211,3 +211,23 @@ test("bounded: the least recently seen package is forgotten at the limit, and pr
   assert.equal(a?.processCount, 4, "the first process was forgotten, then seen again");
   assert.equal(inventory.statistics().evictedPackages, 1);
 });
+
+test("a package upgraded in place is read again at its next load once what was read is older than the limit", async () => {
+  const modules = join(dir, "upgrade/node_modules/");
+  const file = nodePackage(modules, "lodash", "4.17.20");
+  let now = 0;
+  const inventory = new PackageInventory({ now: () => now, limits: { fileTtlMs: 1000 } });
+  const node = actor("/usr/bin/node");
+  inventory.opened(node, file);
+  await inventory.settled();
+  nodePackage(modules, "lodash", "4.17.21");
+  now = 999;
+  inventory.opened(node, file);
+  await inventory.settled();
+  assert.deepEqual(brief(inventory.packages()), ["npm lodash 4.17.20"]);
+  now = 1000;
+  inventory.opened(node, file);
+  await inventory.settled();
+  assert.deepEqual(brief(inventory.packages()), ["npm lodash 4.17.20", "npm lodash 4.17.21"]);
+  assert.equal(inventory.statistics().filesRead, 2);
+});

@@ -23,6 +23,11 @@ export interface PackageLimits {
   maxQueued: number;
   /** Processes that exec'd waiting for their mappings to be read. */
   maxRescans: number;
+  /**
+   * How long what a file said is trusted: a package upgraded in place (pip install -U, npm
+   * update) is read again at its next load after this long.
+   */
+  fileTtlMs: number;
 }
 
 export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
@@ -32,6 +37,7 @@ export const DEFAULT_PACKAGE_LIMITS: PackageLimits = {
   maxFiles: 65_536,
   maxQueued: 4096,
   maxRescans: 4096,
+  fileTtlMs: 5 * 60_000,
 };
 
 export interface PackageInventoryOptions {
@@ -162,8 +168,8 @@ export class PackageInventory {
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry>();
   /** `<filesystem>\0<kind>\0<path>` → its packages; python site directories as `<fs>\0site\0<dir>`. */
-  private readonly files = new Map<string, PackageId[]>();
-  private readonly sites = new Map<string, Map<string, PackageId>>();
+  private readonly files = new Map<string, { ids: PackageId[]; readAt: number }>();
+  private readonly sites = new Map<string, { tops: Map<string, PackageId>; readAt: number }>();
   private readonly queue = new Map<string, { file: PackageFile; fs: string; sightings: Sighting[] }>();
   private readonly reading = new Map<string, Sighting[]>();
   private readonly rescans = new Map<number, bigint>();
@@ -297,8 +303,8 @@ export class PackageInventory {
       location: file.kind === "go" ? location : file.location,
     };
     const known = this.files.get(key);
-    if (known) {
-      for (const id of known) this.record(id, sighting);
+    if (known && sighting.at - known.readAt < this.limits.fileTtlMs) {
+      for (const id of known.ids) this.record(id, sighting);
       return;
     }
     const pending = this.reading.get(key) ?? this.queue.get(key)?.sightings;
@@ -345,7 +351,7 @@ export class PackageInventory {
       }
       this.stats.filesRead++;
       if (ids.length === 0) this.stats.unowned++;
-      this.remember(this.files, key, ids);
+      this.remember(this.files, key, { ids, readAt: this.now() });
       const sightings = this.reading.get(key) ?? [];
       this.reading.delete(key);
       for (const s of sightings) for (const id of ids) this.record(id, s);
@@ -373,11 +379,11 @@ export class PackageInventory {
       case "python": {
         const siteKey = `${fs}\0site\0${file.path}`;
         let site = this.sites.get(siteKey);
-        if (!site) {
-          site = await readPythonSite(root, file.path, (err) => this.problem(err));
+        if (!site || this.now() - site.readAt >= this.limits.fileTtlMs) {
+          site = { tops: await readPythonSite(root, file.path, (err) => this.problem(err)), readAt: this.now() };
           this.remember(this.sites, siteKey, site);
         }
-        const id = site.get(file.top ?? "");
+        const id = site.tops.get(file.top ?? "");
         return id ? [id] : [];
       }
       case "npm":
