@@ -156,6 +156,13 @@ export function registerRun(program: Command): void {
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (opts: RunOptions) => {
       const logger = createLogger(opts.logLevel);
+      // The kernel matches prefixes of absolute paths: a relative one would never match.
+      const relative = opts.packagesPath.filter((p) => !p.startsWith("/"));
+      if (relative.length > 0) {
+        logger.error(`--packages-path takes absolute path prefixes; got ${relative.join(", ")}`);
+        process.exitCode = 2;
+        return;
+      }
       let interest: InterestSpec = DEFAULT_INTEREST;
       try {
         if (opts.deliverAll) interest = DELIVER_ALL;
