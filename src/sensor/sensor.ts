@@ -84,12 +84,16 @@ export interface SensorStatistics {
   containers?: ContainerTableStatistics & { kubernetes?: KubernetesStatistics };
 }
 
+/** How often the fanotify thread's denials are collected and alerted. */
+const FANOTIFY_POLL_MS = 100;
+
 /**
  * The pipeline: kernel → decode → state → enrich → policy → sinks. One batch from the kernel is carried
  * through every stage before the next is taken, so stages need no locks and see events in order.
  */
 export class Sensor {
   readonly state: HostState;
+  private fanotifyTimer: NodeJS.Timeout | undefined;
   readonly decoder = new RecordDecoder();
   private readonly source: KernelSource;
   /** Kernel clocks to wall time. */
@@ -160,6 +164,10 @@ export class Sensor {
     }
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
+    if (enforcer?.fanotifyGuard) {
+      // The thread queues what it stopped; the agent turns it into alerts at this pace.
+      this.fanotifyTimer = setInterval(() => this.fanotifyAlerts(), FANOTIFY_POLL_MS).unref();
+    }
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
     this.startedAtMs = Date.now();
     logger.info({ processes: seeded }, "sensor started");
@@ -183,6 +191,8 @@ export class Sensor {
   private readonly emit = (event: VigilEvent): void => {
     this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
     this.options.policy?.evaluate(event, this.raise);
+    const attempt = this.enforcer?.watch(event);
+    if (attempt) this.alerts.push(attempt);
     for (const sink of this.options.sinks) sink.write(event);
     if (this.alerts.length === 0) return;
     // An alert follows the event it is about, on every sink.
@@ -195,6 +205,16 @@ export class Sensor {
     this.enforcer?.act(alert);
     this.alerts.push(alert);
   };
+
+  private fanotifyAlerts(): void {
+    const alerts = this.enforcer?.fanotifyAlerts(
+      (pid) => this.enricher.processOf(pid),
+      BigInt(Date.now()) * 1_000_000n,
+    );
+    if (!alerts?.length) return;
+    for (const alert of alerts) for (const sink of this.options.sinks) sink.write(alert);
+    for (const sink of this.options.sinks) sink.flush();
+  }
 
   private onBatch(batch: Buffer): void {
     this.decoder.decodeBatch(batch, (record) => {
@@ -243,6 +263,9 @@ export class Sensor {
   async stop(): Promise<SensorStatistics> {
     if (this.clockTimer) clearInterval(this.clockTimer);
     await this.options.pods?.stop();
+    if (this.fanotifyTimer) clearInterval(this.fanotifyTimer);
+    this.fanotifyAlerts();
+    this.enforcer?.close();
     await this.source.stop();
     const stats = this.statistics();
     this.source.close();
