@@ -5,6 +5,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRun } from "./commands/run.js";
 import { registerStatistics } from "./commands/statistics.js";
+import { registerStop } from "./commands/stop.js";
 import { clientVersion, registerVersion } from "./commands/version.js";
 
 const program = new Command("vigil")
@@ -17,6 +18,7 @@ registerStatistics(program);
 registerActors(program);
 registerContainers(program);
 registerPolicy(program);
+registerStop(program);
 
 // Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).
 program.parseAsync(process.argv).catch((err: Error & { exitCode?: number }) => {

@@ -59,6 +59,11 @@ export interface ControlTarget {
   enforcement(): EnforcementReport;
   /** Containers that have a live process, by name (then id). */
   containers(): ContainerView[];
+  /**
+   * Stops the sensor as SIGTERM does, once the answer is sent: the way to stop a sensor whose
+   * self-protection refuses other processes' signals.
+   */
+  stop(): { stopping: true; pid: number };
 }
 
 /** `pid` and its descendants, in the order given; empty when pid is not among them. */

@@ -63,6 +63,12 @@ class FakeSensor implements ControlTarget {
     return tree;
   }
 
+  stopped = 0;
+  stop() {
+    this.stopped++;
+    return { stopping: true as const, pid: 4242 };
+  }
+
   enforcement() {
     return {
       available: ["cgroup_sock" as const],

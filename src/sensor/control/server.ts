@@ -96,6 +96,13 @@ export class ControlServer {
           return target.containers();
         },
       ],
+      [
+        "stop",
+        (params) => {
+          expectParams("stop", params, []);
+          return target.stop();
+        },
+      ],
     ]);
   }
 
