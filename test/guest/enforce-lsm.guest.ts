@@ -26,7 +26,7 @@ import { promisify } from "node:util";
 import { query } from "../../src/cli/client.js";
 import type { EnforcementReport } from "../../src/sensor/enforce/index.js";
 import { kernelBridge } from "../../src/sensor/kernel/bridge.js";
-import { policyFile, progs, type RunningSensor, reloadPolicies, run, startSensor } from "../e2e/harness.js";
+import { policyFile, progs, type RunningSensor, reloadPolicies, run, startSensor, vigil } from "../e2e/harness.js";
 
 // Runs inside the guest kernel (guest.test.ts boots it), where BPF-LSM programs attach: each
 // deny rule is decided by an LSM hook and the call fails with EPERM before it takes effect.
@@ -218,5 +218,75 @@ describe("BPF-LSM enforcement in the guest kernel", () => {
     assert.equal(reloads, 3, "the policies were reloaded");
     assert.equal(opened, 0, `${opened} opens got through during reloads`);
     assert.ok(refused > 0);
+  });
+
+  test("kill -9 of the sensor removes its enforcement whole; a restart puts it back", async () => {
+    const s = sensor as RunningSensor;
+    s.proc.kill("SIGKILL");
+    await new Promise((r) => s.proc.once("exit", r));
+    // The links were the sensor's fds: the kernel detached every program with them.
+    const programs = spawnSync("bpftool", ["prog", "show"], { encoding: "utf8" }).stdout;
+    assert.doesNotMatch(programs, /vg_enforce_/);
+    assert.equal(readFileSync(f("secret"), "utf8"), "secret");
+    sensor = await startSensor(["--policies", policies], [], 90_000);
+    assert.throws(() => readFileSync(f("secret")), { code: "EPERM" });
+  });
+});
+
+describe("self-protection with BPF-LSM", () => {
+  let work: string;
+  let sensor: RunningSensor | undefined;
+
+  before(async () => {
+    work = realpathSync(mkdtempSync(join(tmpdir(), "vigil-protect-")));
+    const policies = join(work, "policies");
+    mkdirSync(policies);
+    writeFileSync(join(work, "secret"), "secret");
+    policyFile(policies, "open", {
+      id: "no-secret",
+      on: "file.open",
+      when: `file.path == '${join(work, "secret")}'`,
+      action: "deny",
+    });
+    sensor = await startSensor(["--policies", policies, "--protect-self"], [], 90_000);
+  });
+
+  after(async () => {
+    const s = sensor;
+    if (s && s.proc.exitCode === null) {
+      // Its signals are refused: it is stopped through its control socket.
+      spawnSync(vigil, ["stop", "--socket", s.socket]);
+      await new Promise((r) => s.proc.once("exit", r));
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test("kill -9, ptrace reads, writes to its policies and detaching its links are refused", async () => {
+    const s = sensor as RunningSensor;
+    const pid = s.proc.pid as number;
+    assert.throws(() => process.kill(pid, "SIGKILL"), { code: "EPERM" });
+    assert.throws(() => process.kill(pid, "SIGTERM"), { code: "EPERM" });
+    assert.throws(() => readFileSync(`/proc/${pid}/environ`));
+    const policy = join(work, "policies/open.json");
+    assert.throws(() => writeFileSync(policy, "{}"), { code: "EPERM" });
+    assert.throws(() => unlinkSync(policy), { code: "EPERM" });
+    assert.throws(() => renameSync(policy, join(work, "moved.json")), { code: "EPERM" });
+    // Every link of the sensor's is refused to bpftool; each id it names is tried.
+    const list = spawnSync("bpftool", ["link", "list"], { encoding: "utf8" });
+    const ids = [...`${list.stdout}${list.stderr}`.matchAll(/can't get link by id \((\d+)\)/g)].map((m) => m[1]);
+    assert.ok(ids.length > 0, "bpftool was refused the sensor's links");
+    for (const id of ids) {
+      const detach = spawnSync("bpftool", ["link", "detach", "id", id as string], { encoding: "utf8" });
+      assert.notEqual(detach.status, 0);
+    }
+    assert.throws(() => readFileSync(join(work, "secret")), { code: "EPERM" });
+    assert.equal(s.proc.exitCode, null, "the sensor still runs");
+    const alert = await s.waitFor(
+      (e) => e.kind === "alert" && (e.rule as { id: string }).id === "self-protection" && e.outcome === "prevented",
+      "a self-protection alert",
+    );
+    assert.equal(alert.action, "deny");
+    const report = (await query(s.socket, "enforcement")) as EnforcementReport;
+    assert.equal(report.selfProtection?.mode, "refused");
   });
 });
