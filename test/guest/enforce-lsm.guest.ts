@@ -220,16 +220,18 @@ describe("BPF-LSM enforcement in the guest kernel", () => {
     assert.ok(refused > 0);
   });
 
-  test("kill -9 of the sensor removes its enforcement whole; a restart puts it back", async () => {
+  // Last: the sensor is gone after it. A restart is tested on the host (e2e/protect.test.ts),
+  // where a start does not cost half a minute of emulation.
+  test("kill -9 of the sensor removes its LSM programs whole", async () => {
     const s = sensor as RunningSensor;
     s.proc.kill("SIGKILL");
     await new Promise((r) => s.proc.once("exit", r));
+    sensor = undefined;
     // The links were the sensor's fds: the kernel detached every program with them.
     const programs = spawnSync("bpftool", ["prog", "show"], { encoding: "utf8" }).stdout;
     assert.doesNotMatch(programs, /vg_enforce_/);
     assert.equal(readFileSync(f("secret"), "utf8"), "secret");
-    sensor = await startSensor(["--policies", policies], [], 90_000);
-    assert.throws(() => readFileSync(f("secret")), { code: "EPERM" });
+    unlinkSync(f("keep-unlink"));
   });
 });
 

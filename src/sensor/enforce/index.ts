@@ -143,7 +143,6 @@ export class Enforcement {
   private selfWatch: SelfWatch | undefined;
   private fanotify: FanotifyEnforcer | undefined;
   private readonly fanotifyGenerations: Map<string, EnforcementPlan["fanotify"][number]["slots"]>[] = [];
-  private fanotifyLate = 0;
   private readonly paths: Set<EnforcementPath>;
 
   constructor(private readonly options: EnforcementOptions) {
@@ -154,8 +153,8 @@ export class Enforcement {
 
   /** Whether the event source should load a program of this stage: only those this host can run. */
   readonly loads = (program: string): boolean => {
-    const wanted = this.wantedPrograms();
-    return wanted.some(([p]) => p === program);
+    const protect = this.paths.has("lsm") && this.options.protectSelf ? PROGRAMS.protect : [];
+    return [...this.wantedPrograms(), ...protect].some(([p]) => p === program);
   };
 
   private wantedPrograms(): [string, string][] {
@@ -242,7 +241,7 @@ export class Enforcement {
       { mode: this.selfProtection?.mode, roots, files: this.selfProtection?.files },
       refused
         ? "self-protection: other processes' signals, ptrace, writes to the sensor's files and fds of its BPF objects are refused"
-        : "self-protection: BPF-LSM is not available here, attempts against the sensor are alerted",
+        : "self-protection: nothing can refuse attempts against the sensor here (no BPF-LSM), they are alerted",
     );
   }
 
@@ -266,7 +265,6 @@ export class Enforcement {
         task: { tid: d.pid },
       } as unknown as DenialRecord;
       if (d.slot < 0) {
-        this.fanotifyLate++;
         alerts.push({
           kind: "alert",
           time: now,
