@@ -219,7 +219,7 @@ describe("control server", () => {
       assert.equal(err.code, "VIGIL_ERR_UNKNOWN_METHOD");
       assert.equal(
         err.message,
-        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers',
+        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers, stop',
       );
       return true;
     });
