@@ -208,7 +208,7 @@ export class Sensor {
 
   private fanotifyAlerts(): void {
     const alerts = this.enforcer?.fanotifyAlerts(
-      (pid) => this.enricher.processOf(pid),
+      (pid, now) => this.enricher.baseOf(pid, now),
       BigInt(Date.now()) * 1_000_000n,
     );
     if (!alerts?.length) return;

@@ -247,14 +247,14 @@ export class Enforcement {
 
   /**
    * The alerts of what the fanotify thread stopped, and of the events it let through because it
-   * could not decide in time, since the last call. `processOf` gives a pid's context.
+   * could not decide in time, since the last call. `baseOf` gives a pid's event base.
    */
-  fanotifyAlerts(processOf: (pid: number) => EventBase["process"], now: bigint): Alert[] {
+  fanotifyAlerts(baseOf: (pid: number, now: bigint) => EventBase, now: bigint): Alert[] {
     if (!this.fanotify) return [];
     const alerts: Alert[] = [];
     const slots = this.fanotifyGenerations[this.fanotifyGenerations.length - 1];
     for (const d of this.fanotify.take()) {
-      const base = { time: now, mono_time: 0n, process: processOf(d.pid) };
+      const base = baseOf(d.pid, now);
       const record = {
         hook: d.hook,
         path: d.path,
@@ -272,6 +272,8 @@ export class Enforcement {
           message: `the fanotify thread did not decide in time: ${d.path} was let through (${d.hook})`,
           action: "alert",
           outcome: "failed",
+          container: base.container,
+          k8s: base.k8s,
           events: [eventOf(record, base)],
         });
         continue;
@@ -291,6 +293,8 @@ export class Enforcement {
         message: slot.rule.message(event),
         action: slot.rule.action,
         outcome: "prevented",
+        container: event.container,
+        k8s: event.k8s,
         events: [event],
       });
     }
@@ -484,6 +488,8 @@ export function protectionAlert(r: DenialRecord, base: EventBase, now: bigint): 
     message: (PROTECT_MESSAGES[r.protect ?? ""] ?? (() => "the sensor refused an operation on itself"))(r, event),
     action: "deny",
     outcome: "prevented",
+    container: event.container,
+    k8s: event.k8s,
     events: [event],
   };
 }

@@ -155,6 +155,8 @@ export class SelfWatch {
       message,
       action: "alert",
       outcome: "alerted",
+      container: event.container,
+      k8s: event.k8s,
       events: [event],
     };
   }

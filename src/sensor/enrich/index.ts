@@ -77,8 +77,23 @@ export class Enricher {
   }
 
   /**
-   * The context of a process known only by its pid, from the table (an operation seen outside
-   * the kernel's records: fanotify's); a process the table does not know has only its pid.
+   * An event's base for a process known only by its pid, at wall-clock `time` (an operation seen
+   * outside the kernel's records: fanotify's).
+   */
+  baseOf(pid: number, time: bigint) {
+    const actor = this.processes.get(pid);
+    return {
+      time,
+      mono_time: 0n,
+      process: this.processOf(pid),
+      container: actor?.container?.info ?? null,
+      k8s: actor?.container?.k8s ?? null,
+    };
+  }
+
+  /**
+   * The context of a process known only by its pid, from the table; a process the table does not
+   * know has only its pid.
    */
   processOf(pid: number): ProcessContext {
     const actor = this.processes.get(pid);
