@@ -219,13 +219,13 @@ export class Enforcement {
     const links: number[] = [];
     if (refused) {
       try {
-        const { paths, cut } = protectedFiles(roots);
-        if (cut) logger.warn({ roots, files: paths.length }, "too many files to protect: the first ones are");
+        const { files: identities, count, cut } = protectedFiles(roots);
+        if (cut) logger.warn({ roots, files: count }, "too many files to protect: the first ones are");
         for (const [program, target] of PROGRAMS.protect) {
           links.push(obj.attach(program));
           this.programs.push({ program, target, attached: true });
         }
-        const files = writeProtection(obj, pid, paths);
+        const files = writeProtection(obj, pid, identities);
         this.selfProtection = { mode: "refused", files, roots: [...roots], attempts: 0 };
       } catch (err) {
         for (const link of links) obj.detach(link);

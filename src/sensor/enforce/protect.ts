@@ -1,9 +1,9 @@
-import { lstatSync, readdirSync } from "node:fs";
+import { type BigIntStats, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Alert } from "../../events/alert.js";
 import type { VigilEvent } from "../../events/schema.js";
 import type { BpfObject } from "../kernel/bridge.js";
-import type { InterestSpec } from "../kernel/interest.js";
+import { type InterestSpec, kernelDev } from "../kernel/interest.js";
 import { structs } from "../kernel/layout.generated.js";
 import { fileIdentities } from "./identity.js";
 import type { FileIdentity } from "./plan.js";
@@ -16,26 +16,38 @@ import type { FileIdentity } from "./plan.js";
  * events (a SIGKILL is never seen: the agent is gone before it reads the record).
  */
 
-/** More would not fit vg_protect_files. */
+/** More would not fit vg_protect_files (bpf/enforce.bpf.c). */
 const MAX_FILES = 16_384;
 
-/** Every file and directory below the roots, the roots included; .git is not the sensor's. */
-export function protectedFiles(roots: readonly string[]): { paths: string[]; cut: boolean } {
-  const paths: string[] = [];
-  const walk = (path: string): void => {
-    if (paths.length >= MAX_FILES) return;
-    let st: ReturnType<typeof lstatSync>;
+/**
+ * Every file and directory below the roots, the roots included, with the identities hooks see for
+ * it (identity.ts): stat()'s, and on overlayfs the overlay's own device too. One lstat a file,
+ * since a start walks thousands of them; .git is not the sensor's.
+ */
+export function protectedFiles(roots: readonly string[]): { files: FileIdentity[]; count: number; cut: boolean } {
+  const files: FileIdentity[] = [];
+  let count = 0;
+  const walk = (path: string, overlayDev: number | undefined): void => {
+    if (count >= MAX_FILES) return;
+    let st: BigIntStats;
     try {
-      st = lstatSync(path);
+      st = lstatSync(path, { bigint: true });
     } catch {
       return;
     }
-    paths.push(path);
+    count++;
+    const dev = kernelDev(st.dev);
+    files.push({ dev, ino: st.ino });
+    if (overlayDev !== undefined && overlayDev !== dev) files.push({ dev: overlayDev, ino: st.ino });
     if (!st.isDirectory()) return;
-    for (const name of readdirSync(path).sort()) if (name !== ".git") walk(join(path, name));
+    for (const name of readdirSync(path).sort()) if (name !== ".git") walk(join(path, name), overlayDev);
   };
-  for (const root of roots) walk(root);
-  return { paths, cut: paths.length >= MAX_FILES };
+  for (const root of roots) {
+    const ids = fileIdentities(root);
+    // A root on overlayfs: its own identities name the overlay's device (the second one).
+    walk(root, ids.length > 1 ? ids[1]?.dev : undefined);
+  }
+  return { files, count, cut: count >= MAX_FILES };
 }
 
 const IK = structs.vg_enforce_inode_key;
@@ -50,19 +62,18 @@ function u32(value: number): Buffer {
  * Writes the protection maps and turns it on: the sensor's process, the identities of its files,
  * and the ids of its object's maps, programs and links.
  */
-export function writeProtection(obj: BpfObject, pid: number, files: readonly string[]): number {
+export function writeProtection(obj: BpfObject, pid: number, files: readonly FileIdentity[]): number {
   obj.mapUpdate("vg_protect_tgids", u32(pid), u32(1));
   const seen = new Set<string>();
-  for (const path of files) {
-    for (const id of fileIdentities(path) as FileIdentity[]) {
-      const k = `${id.dev}/${id.ino}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const key = Buffer.alloc(IK.size);
-      key.writeBigUInt64LE(id.ino, IK.fields.ino.offset);
-      key.writeUInt32LE(id.dev, IK.fields.dev.offset);
-      obj.mapUpdate("vg_protect_files", key, u32(1));
-    }
+  for (const id of files) {
+    if (seen.size >= MAX_FILES) break;
+    const k = `${id.dev}/${id.ino}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const key = Buffer.alloc(IK.size);
+    key.writeBigUInt64LE(id.ino, IK.fields.ino.offset);
+    key.writeUInt32LE(id.dev, IK.fields.dev.offset);
+    obj.mapUpdate("vg_protect_files", key, u32(1));
   }
   const ids = obj.ids();
   const kinds: [number, { id: number }[]][] = [
