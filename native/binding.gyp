@@ -12,7 +12,8 @@
         "src/maps.c",
         "src/ring.c",
         "src/drain.c",
-        "src/sys.c"
+        "src/sys.c",
+        "src/fanotify.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags!": ["-O3"],
@@ -22,7 +23,7 @@
         "-fvisibility=hidden",
         "<!@(pkg-config --cflags libbpf libelf zlib)"
       ],
-      "libraries": ["<!@(pkg-config --libs libbpf libelf zlib)"]
+      "libraries": ["-lpthread","<!@(pkg-config --libs libbpf libelf zlib)"]
     }
   ]
 }

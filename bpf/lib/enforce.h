@@ -95,6 +95,15 @@ struct {
 struct vg_enforce_subject {
 	struct file *exe;        /* the executable: the program about to run, or the caller's */
 	const char *comm;        /* VG_COMM_LEN bytes, kernel memory */
+	/*
+	 * File hooks: the file by its dentry and the mount it was reached through (a rename's old
+	 * name), and the inode that backs it when that is another (see enforce_file_inode_atoms).
+	 */
+	struct dentry *file;
+	struct vfsmount *file_mnt;
+	struct inode *file_real;
+	struct dentry *new_file; /* a rename's new name */
+	struct vfsmount *new_mnt;
 	__u32 uid;
 	__u32 euid;
 	__u32 gid;
@@ -242,19 +251,27 @@ static __always_inline __u64 enforce_addr_atoms(__u8 gen, __u8 hook, const __u8 
 }
 
 /*
- * The atoms of the executable's identity. A file on overlayfs is reached through an overlay
- * inode (the one its path names, whose device stat() reports) and backed by a real one (the
- * file's f_inode); an entry for either names the file.
+ * The atoms of a file's identity: the inode its name leads to and, when another, the one that
+ * backs it. On overlayfs a name leads to an overlay inode (the overlay's own device and the
+ * layer file's inode number) and an open of it opens the layer's file too, whose f_inode is the
+ * layer's inode on the layer's device. Neither need be the device stat() reports for the merged
+ * file (with layers on several filesystems it is a device of overlayfs' own making), so the agent
+ * writes an entry for each identity the file can have (src/sensor/enforce/identity.ts).
  */
+static __always_inline __u64 enforce_file_inode_atoms(__u8 gen, __u8 hook, __u8 test, struct inode *named,
+						       struct inode *real)
+{
+	__u64 atoms = enforce_inode_atoms(gen, hook, test, named);
+
+	if (real && real != named)
+		atoms |= enforce_inode_atoms(gen, hook, test, real);
+	return atoms;
+}
+
 static __always_inline __u64 enforce_exe_inode_atoms(__u8 gen, __u8 hook, struct file *exe)
 {
-	struct inode *real = BPF_CORE_READ(exe, f_inode);
-	struct inode *named = BPF_CORE_READ(exe, f_path.dentry, d_inode);
-	__u64 atoms = enforce_inode_atoms(gen, hook, VG_TEST_EXE_INODE, real);
-
-	if (named != real)
-		atoms |= enforce_inode_atoms(gen, hook, VG_TEST_EXE_INODE, named);
-	return atoms;
+	return enforce_file_inode_atoms(gen, hook, VG_TEST_EXE_INODE, BPF_CORE_READ(exe, f_path.dentry, d_inode),
+					BPF_CORE_READ(exe, f_inode));
 }
 
 /* The generation in force, as a sequence number; its low bit indexes the maps. */
@@ -297,6 +314,32 @@ static __always_inline int vg_enforce_decide(__u32 hook, struct vg_enforce_subje
 	}
 	if (s->exe && (tests & (1U << VG_TEST_EXE_INODE)))
 		atoms |= enforce_exe_inode_atoms(gen, hook, s->exe);
+	if (s->file && (tests & ((1U << VG_TEST_PATH) | (1U << VG_TEST_PATH_SUFFIX)))) {
+		buf = bpf_map_lookup_elem(&vg_path_buf, &zero);
+		if (buf) {
+			vg_path_resolve_at(s->file, s->file_mnt, buf);
+			atoms |= enforce_path_atoms(gen, hook, tests, VG_TEST_PATH, VG_TEST_PATH_SUFFIX, buf);
+		}
+	}
+	if (s->file && (tests & (1U << VG_TEST_PATH_INODE))) {
+		struct dentry *file = s->file;
+
+		atoms |= enforce_file_inode_atoms(gen, hook, VG_TEST_PATH_INODE, BPF_CORE_READ(file, d_inode),
+						  s->file_real);
+	}
+	if (s->new_file && (tests & ((1U << VG_TEST_NEW_PATH) | (1U << VG_TEST_NEW_PATH_SUFFIX)))) {
+		buf = bpf_map_lookup_elem(&vg_path_buf, &zero);
+		if (buf) {
+			vg_path_resolve_at(s->new_file, s->new_mnt, buf);
+			atoms |= enforce_path_atoms(gen, hook, tests, VG_TEST_NEW_PATH, VG_TEST_NEW_PATH_SUFFIX, buf);
+		}
+	}
+	if (s->new_file && (tests & (1U << VG_TEST_NEW_PATH_INODE))) {
+		struct dentry *new_file = s->new_file;
+
+		atoms |= enforce_file_inode_atoms(gen, hook, VG_TEST_NEW_PATH_INODE,
+						  BPF_CORE_READ(new_file, d_inode), NULL);
+	}
 	if (s->comm && (tests & ((1U << VG_TEST_COMM) | (1U << VG_TEST_COMM_SUFFIX))))
 		atoms |= enforce_comm_atoms(gen, hook, tests, s->comm);
 	if (tests & (1U << VG_TEST_UID))

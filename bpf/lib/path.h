@@ -68,14 +68,13 @@ static __always_inline struct mount *path_real_mount(struct vfsmount *vfsmnt)
 }
 
 /*
- * Writes the path's string to the end of buf->bytes[0, VG_PATH_MAX) and its start to buf->pos.
- * Returns true when the path was cut (see enum vg_exec_flags).
+ * Writes the path of @dentry, reached through @vfsmnt, to the end of buf->bytes[0, VG_PATH_MAX)
+ * and its start to buf->pos. Returns true when the path was cut (see enum vg_exec_flags).
  */
-static __always_inline bool vg_path_resolve(const struct path *any_path, struct vigil_path_buf *buf)
+static __always_inline bool vg_path_resolve_at(struct dentry *dentry, struct vfsmount *vfsmnt,
+						struct vigil_path_buf *buf)
 {
-	const struct path *path = PATH_TYPED(const struct path, any_path);
-	struct dentry *dentry = PATH_READ(path, dentry);
-	struct mount *mnt = path_real_mount(PATH_READ(path, mnt));
+	struct mount *mnt = path_real_mount(vfsmnt);
 	bool done = false;
 	__u32 pos;
 	int i;
@@ -139,11 +138,20 @@ static __always_inline bool vg_path_resolve(const struct path *any_path, struct 
 	return !done;
 }
 
+/* The same for a struct path; a dentry and the mount it was reached through are one. */
+static __always_inline bool vg_path_resolve(const struct path *any_path, struct vigil_path_buf *buf)
+{
+	const struct path *path = PATH_TYPED(const struct path, any_path);
+
+	return vg_path_resolve_at(PATH_READ(path, dentry), PATH_READ(path, mnt), buf);
+}
+
 /*
  * Resolves @path and copies the string (no NUL) to @dst, which must have VG_PATH_MAX - 1 bytes
  * of room. Returns the length; sets *@truncated when the path was cut.
  */
-static __always_inline __u32 vg_path_copy(void *dst, const struct path *path, bool *truncated)
+static __always_inline __u32 vg_path_copy_at(void *dst, struct dentry *dentry, struct vfsmount *mnt,
+					      bool *truncated)
 {
 	struct vigil_path_buf *buf;
 	__u32 zero = 0;
@@ -153,7 +161,7 @@ static __always_inline __u32 vg_path_copy(void *dst, const struct path *path, bo
 	buf = bpf_map_lookup_elem(&vg_path_buf, &zero);
 	if (!buf)
 		return 0;
-	*truncated = vg_path_resolve(path, buf);
+	*truncated = vg_path_resolve_at(dentry, mnt, buf);
 	start = PATH_VOLATILE(buf->pos);
 	if (start >= VG_PATH_MAX)
 		return 0;
@@ -161,6 +169,13 @@ static __always_inline __u32 vg_path_copy(void *dst, const struct path *path, bo
 	if (bpf_probe_read_kernel(dst, len & (VG_PATH_MAX - 1), &buf->bytes[start & (VG_PATH_MAX - 1)]))
 		return 0;
 	return len & (VG_PATH_MAX - 1);
+}
+
+static __always_inline __u32 vg_path_copy(void *dst, const struct path *any_path, bool *truncated)
+{
+	const struct path *path = PATH_TYPED(const struct path, any_path);
+
+	return vg_path_copy_at(dst, PATH_READ(path, dentry), PATH_READ(path, mnt), truncated);
 }
 
 #endif /* VIGIL_LIB_PATH_H */

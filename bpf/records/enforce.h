@@ -23,7 +23,11 @@ enum vg_enforce_hook {
 	VG_HOOK_CONNECT = 1,    /* net.connect: connect, and sendmsg with an address (UDP) */
 	VG_HOOK_BIND = 2,       /* net.bind */
 	VG_HOOK_OPEN = 3,       /* file.open (BPF-LSM file_open) */
-	VG_HOOK_MAX = 4,
+	VG_HOOK_UNLINK = 4,     /* file.unlink (BPF-LSM path_unlink) */
+	VG_HOOK_RENAME = 5,     /* file.rename (BPF-LSM path_rename): old and new path */
+	VG_HOOK_CHMOD = 6,      /* file.chmod (BPF-LSM path_chmod) */
+	VG_HOOK_MODULE = 7,     /* kernel.module_load (BPF-LSM kernel_read_file, kernel_module_request) */
+	VG_HOOK_MAX = 8,
 };
 
 /* What a map entry tests: the map is fixed by the test (strings, values, inodes, addresses). */
@@ -46,7 +50,11 @@ enum vg_enforce_test {
 	VG_TEST_PORT = 11,
 	/* vg_enforce_addrs: IPv6, IPv4 as IPv4-mapped (::ffff:a.b.c.d). */
 	VG_TEST_ADDRESS = 12,
-	VG_TEST_MAX = 13,
+	/* A rename's new path: strings, strings reversed, inodes. */
+	VG_TEST_NEW_PATH = 13,
+	VG_TEST_NEW_PATH_SUFFIX = 14,
+	VG_TEST_NEW_PATH_INODE = 15,
+	VG_TEST_MAX = 16,
 };
 
 enum vg_enforce_limit {
@@ -64,6 +72,39 @@ enum vg_enforce_limit {
 enum vg_enforce_action {
 	VG_ENFORCE_DENIED = 1,   /* the operation failed with EPERM */
 	VG_ENFORCE_KILLED = 2,   /* SIGKILL before the program ran its first instruction */
+	VG_ENFORCE_PROTECTED = 3, /* self-protection refused it (EPERM); slot is an enum vg_protect_op */
+};
+
+/*
+ * Self-protection: what another process tried on the sensor (its processes, files, and BPF
+ * objects), refused where BPF-LSM runs.
+ */
+enum vg_protect_op {
+	VG_PROTECT_SIGNAL = 1,   /* a signal to a sensor process: target is its pid, arg the signal */
+	VG_PROTECT_PTRACE = 2,   /* ptrace or /proc access to a sensor process: target is its pid */
+	VG_PROTECT_BPF = 3,      /* an fd of a sensor map, program or link: target is its id, arg the kind */
+	VG_PROTECT_WRITE = 4,    /* a sensor file opened for writing */
+	VG_PROTECT_UNLINK = 5,
+	VG_PROTECT_RENAME = 6,
+	VG_PROTECT_CHMOD = 7,
+};
+
+/* vg_protect_ids: which kind of BPF object an id names. */
+enum vg_protect_bpf_kind {
+	VG_PROTECT_MAP = 1,
+	VG_PROTECT_PROG = 2,
+	VG_PROTECT_LINK = 3,
+};
+
+/* Set by the agent once it has filled the protection maps; zero: nothing is protected. */
+struct vg_protect_config {
+	__u32 enabled;
+	__u32 pad;
+};
+
+struct vg_protect_id_key {
+	__u32 id;
+	__u32 kind;              /* enum vg_protect_bpf_kind */
 };
 
 struct vg_enforce_state {
@@ -117,7 +158,8 @@ struct vg_enforce_addr_key {
 /*
  * A program stopped an operation. seq and slot name the rule (the agent keeps the slots of the
  * generations it wrote); the operation's own facts follow, as the hook saw them. Followed by
- * path_len bytes of the executable's path (exec).
+ * path_len bytes of the path (exec: the executable's; file hooks: the file's, a rename's old
+ * path), then new_path_len bytes of a rename's new path.
  */
 struct vg_enforce_denial {
 	struct vg_header hdr;
@@ -126,13 +168,18 @@ struct vg_enforce_denial {
 	__u16 hook;              /* enum vg_enforce_hook */
 	__u16 action;            /* enum vg_enforce_action */
 	__u32 slot;
-	__u32 exe_dev;           /* exec: the program's device and inode */
-	__u64 exe_ino;
+	__u32 dev;               /* exec: the program's device and inode; file hooks: the file's */
+	__u64 ino;
 	__u8 addr[16];           /* connect, bind: network order */
 	__u16 family;            /* AF_INET, AF_INET6; 0 for exec */
 	__u16 port;              /* host order */
 	__u16 protocol;          /* IPPROTO_TCP, IPPROTO_UDP */
 	__u16 path_len;
+	__u16 new_path_len;
+	__u16 pad;
+	__u32 target;            /* self-protection: see enum vg_protect_op */
+	__u32 arg;
+	__u32 mode;              /* chmod: the new mode; open: the file's f_mode */
 };
 
 #ifdef __bpf__
@@ -149,6 +196,10 @@ const struct {
 	struct vg_enforce_inode_key inode_key;
 	struct vg_enforce_addr_key addr_key;
 	struct vg_enforce_denial denial;
+	enum vg_protect_op protect_op;
+	enum vg_protect_bpf_kind protect_bpf_kind;
+	struct vg_protect_config protect_config;
+	struct vg_protect_id_key protect_id_key;
 } vg_btf_anchor_enforce __attribute__((weak));
 #endif
 

@@ -36,6 +36,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{"numPossibleCpus", NULL, vg_num_possible_cpus, NULL, NULL, NULL, napi_enumerable, NULL},
 		{"mount", NULL, vg_mount, NULL, NULL, NULL, napi_enumerable, NULL},
 		{"probeFanotify", NULL, vg_probe_fanotify, NULL, NULL, NULL, napi_enumerable, NULL},
+		{"openFanotify", NULL, vg_open_fanotify, NULL, NULL, NULL, napi_enumerable, NULL},
 		{"probeProgType", NULL, vg_probe_prog_type, NULL, NULL, NULL, napi_enumerable, NULL},
 		{"libbpfVersion", NULL, vg_libbpf_version, NULL, NULL, NULL, napi_enumerable, NULL},
 		{"drainLog", NULL, vg_drain_log, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -116,6 +116,10 @@ napi_value vg_probe_fanotify(napi_env env, napi_callback_info info);
 napi_value vg_probe_prog_type(napi_env env, napi_callback_info info);
 napi_value vg_libbpf_version(napi_env env, napi_callback_info info);
 
+/* ---- fanotify.c: the permission-event thread ---- */
+
+napi_value vg_open_fanotify(napi_env env, napi_callback_info info);
+
 /* ---- addon.c: per-environment data ---- */
 
 struct vg_addon {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 
 #define NAME_MAX_LEN 256
@@ -455,6 +456,75 @@ static napi_value detach(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* The kernel's id of the object behind @fd; 0 when it has none (not loaded). */
+static uint32_t fd_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	/* Every info struct starts with type and id: the smallest of them is read. */
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+static bool push_id(napi_env env, napi_value list, const char *name, uint32_t id)
+{
+	napi_value entry;
+	uint32_t n;
+
+	if (!id)
+		return true;
+	if (napi_create_object(env, &entry) != napi_ok || !vg_set_string(env, entry, "name", name) ||
+	    !vg_set_number(env, entry, "id", id) || napi_get_array_length(env, list, &n) != napi_ok ||
+	    napi_set_element(env, list, n, entry) != napi_ok) {
+		vg_throw_napi(env, "ids");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The kernel's ids of the object's maps, programs and links: what another process would name to
+ * get an fd of one (self-protection refuses that).
+ */
+static napi_value ids(napi_env env, napi_callback_info info)
+{
+	napi_value self, result, maps, progs, links;
+	struct vg_object *o;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char name[32];
+	size_t i;
+
+	if (!vg_args(env, info, 0, NULL, &self) || !(o = vg_object_this(env, self, "ids")) ||
+	    !vg_object_require(env, o, VG_LOADED, "ids"))
+		return NULL;
+	VG_NAPI(env, napi_create_object(env, &result));
+	VG_NAPI(env, napi_create_array(env, &maps));
+	VG_NAPI(env, napi_create_array(env, &progs));
+	VG_NAPI(env, napi_create_array(env, &links));
+	bpf_object__for_each_map(map, o->obj) {
+		if (!push_id(env, maps, bpf_map__name(map), fd_id(bpf_map__fd(map))))
+			return NULL;
+	}
+	bpf_object__for_each_program(prog, o->obj) {
+		if (!push_id(env, progs, bpf_program__name(prog), fd_id(bpf_program__fd(prog))))
+			return NULL;
+	}
+	for (i = 0; i < o->nlinks; i++) {
+		if (!o->links[i])
+			continue;
+		snprintf(name, sizeof(name), "%zu", i + 1);
+		if (!push_id(env, links, name, fd_id(bpf_link__fd(o->links[i]))))
+			return NULL;
+	}
+	VG_NAPI(env, napi_set_named_property(env, result, "maps", maps));
+	VG_NAPI(env, napi_set_named_property(env, result, "programs", progs));
+	VG_NAPI(env, napi_set_named_property(env, result, "links", links));
+	return result;
+}
+
 static napi_value close_object(napi_env env, napi_callback_info info)
 {
 	bool tagged = false;
@@ -486,6 +556,7 @@ napi_status vg_object_define(napi_env env, napi_value *ctor)
 		METHOD("attach", attach),
 		METHOD("attachCgroup", attach_cgroup),
 		METHOD("detach", detach),
+		METHOD("ids", ids),
 		METHOD("mapLookup", vg_map_lookup),
 		METHOD("mapUpdate", vg_map_update),
 		METHOD("mapSetProgram", vg_map_set_program),

@@ -6,6 +6,7 @@ import { registerPackages } from "./commands/packages.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerRun } from "./commands/run.js";
 import { registerStatistics } from "./commands/statistics.js";
+import { registerStop } from "./commands/stop.js";
 import { clientVersion, registerVersion } from "./commands/version.js";
 
 const program = new Command("vigil")
@@ -19,6 +20,7 @@ registerActors(program);
 registerContainers(program);
 registerPackages(program);
 registerPolicy(program);
+registerStop(program);
 
 // Exit statuses: 1 for any failure, unless the error carries its own (see QUERY_EXIT in client.ts).
 program.parseAsync(process.argv).catch((err: Error & { exitCode?: number }) => {

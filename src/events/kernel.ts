@@ -31,7 +31,18 @@ export const BpfSchema = z.object({
   kind: z.literal("kernel.bpf"),
   ...eventBase,
   bpf: z.object({
-    command: z.enum(["prog_load", "prog_attach", "raw_tracepoint_open", "btf_load", "link_create"]),
+    command: z
+      .enum([
+        "prog_load",
+        "prog_attach",
+        "raw_tracepoint_open",
+        "btf_load",
+        "link_create",
+        "map_get_fd_by_id",
+        "prog_get_fd_by_id",
+        "link_get_fd_by_id",
+      ])
+      .describe("the *_get_fd_by_id commands only appear in the sensor's self-protection alerts"),
     result,
     prog_type: z.number().int().nullable().describe("prog_load: uapi enum bpf_prog_type"),
     prog_type_name: z.string().nullable().describe('prog_load: e.g. "socket_filter", "kprobe"'),
@@ -55,6 +66,11 @@ export const BpfSchema = z.object({
     target_fd: z.number().int().nullable().describe("prog_attach, link_create: target descriptor or ifindex"),
     tracepoint: z.string().nullable().describe("raw_tracepoint_open: the tracepoint's name"),
     btf_size: z.number().int().nullable().describe("btf_load: bytes of BTF"),
+    object_id: z
+      .number()
+      .int()
+      .nullable()
+      .describe("*_get_fd_by_id: the id of the map, program or link asked for; null for the others"),
   }),
 });
 

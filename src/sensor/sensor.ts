@@ -103,6 +103,8 @@ export interface SensorStatistics {
 const RESCAN_MS = 5000;
 /** open(2) flags that make an open a write, as the kernel's filter reads them (bpf/file.bpf.c). */
 const OPEN_WRITES = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000;
+/** How often the fanotify thread's denials are collected and alerted. */
+const FANOTIFY_POLL_MS = 100;
 
 /**
  * The pipeline: kernel → decode → state → enrich → policy → sinks. One batch from the kernel is carried
@@ -110,6 +112,7 @@ const OPEN_WRITES = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000;
  */
 export class Sensor {
   readonly state: HostState;
+  private fanotifyTimer: NodeJS.Timeout | undefined;
   readonly decoder = new RecordDecoder();
   private readonly source: KernelSource;
   /** Kernel clocks to wall time. */
@@ -197,6 +200,10 @@ export class Sensor {
     }
     const seeded = this.state.seed({ procRoot: this.options.procRoot ?? "/proc", cgroupRoot: cgroup2MountPoint() });
     this.source.drain((batch) => this.onBatch(batch));
+    if (enforcer?.fanotifyGuard) {
+      // The thread queues what it stopped; the agent turns it into alerts at this pace.
+      this.fanotifyTimer = setInterval(() => this.fanotifyAlerts(), FANOTIFY_POLL_MS).unref();
+    }
     this.clockTimer = setInterval(() => this.clock.refresh(), 10_000).unref();
     const packages = this.packages;
     if (packages) {
@@ -239,6 +246,8 @@ export class Sensor {
   private readonly emit = (event: VigilEvent): void => {
     this.events[event.kind] = (this.events[event.kind] ?? 0) + 1;
     this.options.policy?.evaluate(event, this.raise);
+    const attempt = this.enforcer?.watch(event);
+    if (attempt) this.alerts.push(attempt);
     for (const sink of this.options.sinks) sink.write(event);
     if (this.alerts.length === 0) return;
     // An alert follows the event it is about, on every sink.
@@ -251,6 +260,16 @@ export class Sensor {
     this.enforcer?.act(alert);
     this.alerts.push(alert);
   };
+
+  private fanotifyAlerts(): void {
+    const alerts = this.enforcer?.fanotifyAlerts(
+      (pid, now) => this.enricher.baseOf(pid, now),
+      BigInt(Date.now()) * 1_000_000n,
+    );
+    if (!alerts?.length) return;
+    for (const alert of alerts) for (const sink of this.options.sinks) sink.write(alert);
+    for (const sink of this.options.sinks) sink.flush();
+  }
 
   private onBatch(batch: Buffer): void {
     this.decoder.decodeBatch(batch, (record) => {
@@ -312,6 +331,9 @@ export class Sensor {
     if (this.clockTimer) clearInterval(this.clockTimer);
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     await this.options.pods?.stop();
+    if (this.fanotifyTimer) clearInterval(this.fanotifyTimer);
+    this.fanotifyAlerts();
+    this.enforcer?.close();
     await this.source.stop();
     const stats = this.statistics();
     this.source.close();

@@ -84,6 +84,7 @@ describe("kernel, namespace and mount events from the real kernel", () => {
       target_fd: null,
       tracepoint: null,
       btf_size: null,
+      object_id: null,
     };
     const load = { prog_type: 1, prog_type_name: "socket_filter", insn_count: 2, prog_flags: 0 };
     assert.deepEqual(

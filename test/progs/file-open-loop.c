@@ -1,10 +1,13 @@
 /*
  * Opens and closes one path in a loop, for measuring what the sensor adds to an open.
- * Usage: file-open-loop PATH [COUNT]. Prints {"pid", "count", "ns_per_op"}.
+ * Usage: file-open-loop PATH [COUNT] [denied]. Prints {"pid", "count", "ns_per_op"}. With
+ * "denied" every open must fail with EPERM (an enforcement rule refuses it).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@ int main(int argc, char **argv)
 	struct timespec start, end;
 	long count, i;
 	double ns;
+	int denied = argc > 3 && strcmp(argv[3], "denied") == 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s PATH [COUNT]\n", argv[0]);
@@ -23,8 +27,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++) {
 		int fd = open(argv[1], O_RDONLY);
 
-		if (fd < 0) {
-			perror(argv[1]);
+		if (denied && fd < 0 && errno == EPERM)
+			continue;
+		if (fd < 0 || denied) {
+			fprintf(stderr, "%s: %s\n", argv[1], fd < 0 ? strerror(errno) : "opened, not denied");
 			return 1;
 		}
 		close(fd);

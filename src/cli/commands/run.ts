@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { createLogger, type Logger } from "../../log.js";
+import { installRoot } from "../../paths.js";
 import {
   ContainerTable,
   followPods,
@@ -10,10 +12,12 @@ import {
   SERVICE_ACCOUNT_DIR,
 } from "../../sensor/containers/index.js";
 import { ControlServer, sensorTarget } from "../../sensor/control/index.js";
-import { Enforcement } from "../../sensor/enforce/index.js";
+import { FanotifyEnforcer } from "../../sensor/enforce/fanotify.js";
+import { Enforcement, protectionInterest } from "../../sensor/enforce/index.js";
 import { cgroup2MountPoint } from "../../sensor/host/index.js";
 import { kernelBridge } from "../../sensor/kernel/index.js";
 import { DEFAULT_INTEREST, DELIVER_ALL, type InterestSpec, readInterest } from "../../sensor/kernel/interest.js";
+import { unionInterest } from "../../sensor/kernel/interest-union.js";
 import { DEFAULT_PACKAGE_PREFIXES } from "../../sensor/packages/index.js";
 import {
   MODES,
@@ -57,6 +61,7 @@ interface RunOptions {
   nodeName?: string;
   packages?: boolean;
   packagesPath: string[];
+  protectSelf?: boolean;
 }
 
 /**
@@ -153,6 +158,10 @@ export function registerRun(program: Command): void {
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )
+    .option(
+      "--protect-self",
+      "with --policies: refuse other processes' signals, ptrace, writes to the installation and the policies, and fds of the sensor's BPF objects (BPF-LSM); without BPF-LSM, alert on them",
+    )
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (opts: RunOptions) => {
       const logger = createLogger(opts.logLevel);
@@ -192,6 +201,10 @@ export function registerRun(program: Command): void {
       } else if (opts.mode) {
         logger.warn("--mode has no effect without --policies");
       }
+      if (opts.protectSelf && !opts.policies) logger.warn("--protect-self has no effect without --policies");
+      const protectRoots = opts.protectSelf
+        ? [installRoot, ...(opts.policies ? [resolve(opts.policies)] : [])]
+        : undefined;
       let alerts: Sink[];
       try {
         alerts = alertSinks(opts, logger);
@@ -233,13 +246,21 @@ export function registerRun(program: Command): void {
               paths,
               ...(opts.mode && { mode: opts.mode }),
               ...(cgroup2MountPoint() && { cgroupRoot: cgroup2MountPoint() }),
+              ...(protectRoots && { protectSelf: true, protectRoots }),
+              openFanotify: (log) => new FanotifyEnforcer(kernelBridge(), log),
             }),
         }),
         // With policies the kernel sends what their rules can match, and what --interest asks
         // for besides; everything with --deliver-all.
         ...(engine &&
           !opts.deliverAll && {
-            interestFrom: (set: PolicySet) => policyInterest(set.rules, opts.interest ? interest : undefined),
+            interestFrom: (set: PolicySet) => {
+              const base = opts.interest ? interest : undefined;
+              // Attempts against the sensor must reach it to be alerted where nothing refuses them.
+              const own = protectRoots ? protectionInterest(protectRoots) : undefined;
+              const extra = base && own ? unionInterest(base, own) : (base ?? own);
+              return policyInterest(set.rules, extra);
+            },
           }),
       });
       // The socket is claimed before the kernel is touched: a second sensor stops here.

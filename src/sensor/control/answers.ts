@@ -92,6 +92,11 @@ export interface ControlTarget {
   containers(): ContainerView[];
   /** The packages processes loaded; ControlError(notFound) when the sensor keeps no inventory. */
   packages(): PackageView[];
+  /**
+   * Stops the sensor as SIGTERM does, once the answer is sent: the way to stop a sensor whose
+   * self-protection refuses other processes' signals.
+   */
+  stop(): { stopping: true; pid: number };
 }
 
 /** `pid` and its descendants, in the order given; empty when pid is not among them. */

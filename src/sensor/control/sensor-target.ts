@@ -16,7 +16,12 @@ function definitions(sensor: Sensor): string {
 }
 
 /** Answers control requests from a sensor's own state; `version` is the package the sensor runs. */
-export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/passwd"): ControlTarget {
+export function sensorTarget(
+  sensor: Sensor,
+  version: string,
+  passwd = "/etc/passwd",
+  stop: () => void = () => process.kill(process.pid, "SIGTERM"),
+): ControlTarget {
   const users = new UserNames(passwd);
   const view = (a: Actor): ActorView => {
     const startTime = sensor.clock.fromBoottime(a.startBoottime);
@@ -37,6 +42,11 @@ export function sensorTarget(sensor: Sensor, version: string, passwd = "/etc/pas
     };
   };
   return {
+    stop: () => {
+      // After the answer has gone out.
+      setTimeout(stop, 50);
+      return { stopping: true, pid: process.pid };
+    },
     version: () => ({
       version,
       node: process.versions.node,

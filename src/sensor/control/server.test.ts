@@ -63,6 +63,12 @@ class FakeSensor implements ControlTarget {
     return tree;
   }
 
+  stopped = 0;
+  stop() {
+    this.stopped++;
+    return { stopping: true as const, pid: 4242 };
+  }
+
   enforcement() {
     return {
       available: ["cgroup_sock" as const],
@@ -246,7 +252,7 @@ describe("control server", () => {
       assert.equal(err.code, "VIGIL_ERR_UNKNOWN_METHOD");
       assert.equal(
         err.message,
-        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers, packages',
+        'unknown method "reboot"; known methods: version, statistics, actors, enforcement, containers, packages, stop',
       );
       return true;
     });

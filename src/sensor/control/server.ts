@@ -103,6 +103,13 @@ export class ControlServer {
           return target.packages();
         },
       ],
+      [
+        "stop",
+        (params) => {
+          expectParams("stop", params, []);
+          return target.stop();
+        },
+      ],
     ]);
   }
 

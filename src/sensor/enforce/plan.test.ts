@@ -27,7 +27,7 @@ const HERE = ["fanotify", "cgroup_sock", "kill_at_exec"] as const;
 describe("which path enforces a rule", () => {
   test("on this kind of host: exec by kill at exec, sockets by cgroup, the rest after the fact", () => {
     const { rules: r, modes } = rules([
-      rule("exec", "process.exec", "process.exe == '/usr/bin/nc'"),
+      rule("exec", "process.exec", "process.exe.startsWith('/usr/bin/nc')"),
       rule("net", ["net.connect", "net.bind"], "process.uid == 1000"),
       rule("unlink", "file.unlink", "file.path == '/etc/passwd'"),
       rule("kill-exec", "process.exec", "process.comm == 'xmrig'", "kill"),
@@ -73,7 +73,50 @@ describe("which path enforces a rule", () => {
       none.rules.map((x) => x.path),
       ["kill_after", "kill_after"],
     );
-    assert.deepEqual(routesHere([...HERE]).find((x) => x.kind === "file.open")?.path, "kill_after");
+    assert.deepEqual(routesHere([...HERE]).find((x) => x.kind === "file.open")?.path, "fanotify");
+  });
+
+  test("with BPF-LSM every deniable kind has a hook; without, unlink, rename, chmod and modules are killed after", () => {
+    const { rules: r, modes } = rules([
+      rule("open", "file.open", "file.path.startsWith('/etc/')"),
+      rule("unlink", "file.unlink", "file.path == '/etc/passwd'"),
+      rule("rename", "file.rename", "file.old_path == '/etc/passwd' || file.new_path == '/etc/passwd'"),
+      rule("chmod", "file.chmod", "file.path == '/etc/passwd'"),
+      rule("module", "kernel.module_load", "process.uid != 0"),
+    ]);
+    const lsm = planEnforcement(r, modes, { paths: ["lsm", "fanotify", "cgroup_sock", "kill_at_exec"] });
+    assert.deepEqual(
+      lsm.rules.map((x) => `${x.path} ${x.hook}`),
+      ["lsm open", "lsm unlink", "lsm rename", "lsm chmod", "lsm module"],
+    );
+    const here = planEnforcement(r, modes, { paths: [...HERE] });
+    assert.deepEqual(
+      here.rules.map((x) => x.path),
+      ["kill_after", "kill_after", "kill_after", "kill_after", "kill_after"],
+    );
+    // A prefix names no file fanotify could mark.
+    assert.match(here.rules[0]?.detail ?? "", /does not name every file it denies by exact path/);
+  });
+
+  test("fanotify takes exec and open rules that name their files by exact path; the rest stay in the kernel", () => {
+    const { rules: r, modes } = rules([
+      rule("exec", "process.exec", "process.exe in ['/usr/bin/nc', '/usr/bin/ncat'] && process.uid != 0"),
+      rule("open", "file.open", "file.path == '/etc/shadow' && !(process.exe in ['/usr/sbin/unix_chkpwd'])"),
+      rule("either", "process.exec", "process.exe == '/usr/bin/nc' || process.comm == 'nc'"),
+      rule("kill", "process.exec", "process.exe == '/usr/bin/nc'", "kill"),
+    ]);
+    const plan = planEnforcement(r, modes, { paths: [...HERE] });
+    assert.deepEqual(
+      plan.rules.map((x) => `${x.rule} ${x.path}`),
+      ["exec fanotify", "open fanotify", "either kill_at_exec", "kill kill_at_exec"],
+    );
+    assert.deepEqual(
+      plan.fanotify.map((h) => [h.hook, h.slots.map((s) => s.rule.id)]),
+      [
+        ["exec", ["exec"]],
+        ["open", ["open"]],
+      ],
+    );
   });
 
   test("audit mode, from the policy or forced, only alerts", () => {
@@ -113,9 +156,7 @@ describe("map entries", () => {
       rule("b", "process.exec", "process.exe.endsWith('.sh') && process.comm.startsWith('x')"),
     ]);
     const plan = planEnforcement(r, modes, { paths: [...HERE] });
-    const entries = mapEntries(plan.hooks, (path) =>
-      path === "/usr/bin/nc" ? { dev: 0x800001, ino: 42n } : undefined,
-    );
+    const entries = mapEntries(plan.hooks, (path) => (path === "/usr/bin/nc" ? [{ dev: 0x800001, ino: 42n }] : []));
     const strings = entries.strings.map((e) => [e.test, e.bytes.toString("latin1"), e.atoms]);
     assert.deepEqual(strings, [
       // The exact entry also holds its prefix's atom: the trie only answers the longest match.
@@ -145,7 +186,7 @@ describe("map entries", () => {
       rule("b", "net.connect", "net.remote.port in [22, 23]"),
     ]);
     const plan = planEnforcement(r, modes, { paths: [...HERE] });
-    const entries = mapEntries(plan.hooks, () => undefined);
+    const entries = mapEntries(plan.hooks, () => []);
     assert.deepEqual(
       entries.addresses.map((e) => [e.addr.toString("hex"), e.bits, e.atoms]),
       [

@@ -21,7 +21,7 @@ export type RulePath =
   /** Audit mode: the alert says what would have been done. */
   | "audit";
 
-export type HookName = "exec" | "connect" | "bind" | "open";
+export type HookName = "exec" | "connect" | "bind" | "open" | "unlink" | "rename" | "chmod" | "module";
 
 const HOOK = enums.vg_enforce_hook;
 export const HOOK_INDEX: Record<HookName, number> = {
@@ -29,6 +29,18 @@ export const HOOK_INDEX: Record<HookName, number> = {
   connect: HOOK.VG_HOOK_CONNECT,
   bind: HOOK.VG_HOOK_BIND,
   open: HOOK.VG_HOOK_OPEN,
+  unlink: HOOK.VG_HOOK_UNLINK,
+  rename: HOOK.VG_HOOK_RENAME,
+  chmod: HOOK.VG_HOOK_CHMOD,
+  module: HOOK.VG_HOOK_MODULE,
+};
+
+/** The LSM hook of each kind that only BPF-LSM stops. */
+const LSM_ONLY: Record<string, HookName> = {
+  "file.unlink": "unlink",
+  "file.rename": "rename",
+  "file.chmod": "chmod",
+  "kernel.module_load": "module",
 };
 export const HOOK_COUNT = HOOK.VG_HOOK_MAX;
 export const SLOTS = enums.vg_enforce_limit.VG_ENFORCE_SLOTS;
@@ -66,7 +78,10 @@ export interface HookTable {
 
 export interface EnforcementPlan {
   rules: RuleEnforcement[];
+  /** The kernel's tables (BPF-LSM, the exec tracepoint, the cgroup socket programs). */
   hooks: HookTable[];
+  /** The tables the fanotify thread decides from (exec and open), on the files they mark. */
+  fanotify: HookTable[];
 }
 
 export interface PlanOptions {
@@ -76,11 +91,18 @@ export interface PlanOptions {
   paths: readonly EnforcementPath[];
 }
 
-/** Each deny and kill rule's route: the hook that can decide it here, or none. */
-function route(kind: string, action: "deny" | "kill", paths: ReadonlySet<EnforcementPath>) {
+/**
+ * Each deny and kill rule's route: the hook that can decide it here, or none. Without a rule,
+ * the route of a rule naming its files by exact path.
+ */
+function route(kind: string, action: "deny" | "kill", paths: ReadonlySet<EnforcementPath>, rule?: CompiledRule) {
   switch (kind) {
     case "process.exec":
       if (paths.has("lsm")) return { hook: "exec" as const, path: "lsm" as const };
+      // An EPERM from execve, and opens of the binary by ld.so refused too, is stronger than a
+      // kill at exec, which ld.so gets around; but fanotify only sees the files it marks.
+      if (paths.has("fanotify") && action === "deny" && (!rule || fanotifyDecides(rule, "process.exe")))
+        return { hook: "exec" as const, path: "fanotify" as const };
       if (paths.has("kill_at_exec")) return { hook: "exec" as const, path: "kill_at_exec" as const };
       return { why: "neither BPF-LSM nor bpf_send_signal at exec is available here" };
     case "net.connect":
@@ -91,14 +113,41 @@ function route(kind: string, action: "deny" | "kill", paths: ReadonlySet<Enforce
       if (paths.has("lsm")) return { hook, path: "lsm" as const };
       return { why: "neither cgroup v2 socket programs nor BPF-LSM are available here" };
     }
-    default:
+    case "file.open":
+      if (paths.has("lsm")) return { hook: "open" as const, path: "lsm" as const };
+      if (paths.has("fanotify") && action === "deny") {
+        if (!rule || fanotifyDecides(rule, "file.path")) return { hook: "open" as const, path: "fanotify" as const };
+        return {
+          why: "fanotify marks files by their identity, and this condition does not name every file it denies by exact path (file.path == or in)",
+        };
+      }
+      return {
+        why: "no program here stops file.open before it happens (it needs BPF-LSM or fanotify permission events)",
+      };
+    default: {
+      const hook = LSM_ONLY[kind];
+      if (hook && paths.has("lsm")) return { hook, path: "lsm" as const };
       return {
         why:
-          action === "kill"
+          action === "kill" && !hook
             ? `the kernel does not decide kill rules on ${kind}`
-            : `no program here stops ${kind} before it happens (it needs BPF-LSM${kind === "file.open" ? " or fanotify permission events" : ""}, which this sensor does not use for it on this host)`,
+            : `no program here stops ${kind} before it happens (it needs BPF-LSM)`,
       };
+    }
   }
+}
+
+/**
+ * Whether fanotify can decide a rule: every alternative of its condition requires `field` to be
+ * one of some exact paths, whose files are then the ones marked; the rest of the condition is
+ * decided by the fanotify thread on the events of those files.
+ */
+export function fanotifyDecides(rule: CompiledRule | undefined, field: string): boolean {
+  const disjuncts = rule?.disjuncts;
+  if (!disjuncts || disjuncts.length === 0) return false;
+  return disjuncts.every((d) =>
+    d.some(({ atom, negated }) => !negated && atom.field === field && atom.test === "exact"),
+  );
 }
 
 /** The kinds a deny rule can name (policy/enforceable.ts DENIABLE), with the path each takes here. */
@@ -121,6 +170,8 @@ export function routesHere(paths: readonly EnforcementPath[]): { kind: string; p
 
 const PATH_DETAIL: Record<string, string> = {
   lsm: "BPF-LSM hook: the call fails with EPERM",
+  fanotify:
+    "fanotify permission event on the files the rule names, decided in the sensor's native thread: the call fails with EPERM",
   kill_at_exec: "SIGKILL at exec, matched by device and inode and by path: the program never runs",
   cgroup_sock: "cgroup v2 socket program on the root cgroup: the call fails with EPERM, no packet leaves",
 };
@@ -134,6 +185,7 @@ export function planEnforcement(
   const paths = new Set(options.paths);
   const out: RuleEnforcement[] = [];
   const tables = new Map<HookName, HookTable>();
+  const fanotify = new Map<HookName, HookTable>();
   for (const rule of rules) {
     if (!rule.enabled || (rule.action !== "deny" && rule.action !== "kill")) continue;
     const action = rule.action;
@@ -148,7 +200,7 @@ export function planEnforcement(
         });
         continue;
       }
-      const way = route(kind, action, paths);
+      const way = route(kind, action, paths, rule);
       if (!("hook" in way) || !way.hook) {
         out.push({ ...base, path: "kill_after", detail: `${way.why}: the process is killed after the call` });
         continue;
@@ -161,18 +213,19 @@ export function planEnforcement(
         });
         continue;
       }
-      const table = tables.get(way.hook) ?? { hook: way.hook, slots: [], atoms: [] };
+      const into = way.path === "fanotify" ? fanotify : tables;
+      const table = into.get(way.hook) ?? { hook: way.hook, slots: [], atoms: [] };
       const full = place(table, rule, kind, action === "kill");
       if (full) {
         out.push({ ...base, path: "kill_after", detail: `${full}: the process is killed after the call` });
         continue;
       }
-      tables.set(way.hook, table);
+      into.set(way.hook, table);
       const killNote = action === "kill" && way.hook !== "exec" ? "; then the agent kills the caller" : "";
       out.push({ ...base, path: way.path, hook: way.hook, detail: `${PATH_DETAIL[way.path]}${killNote}` });
     }
   }
-  return { rules: out, hooks: [...tables.values()] };
+  return { rules: out, hooks: [...tables.values()], fanotify: [...fanotify.values()] };
 }
 
 /** Puts a rule's disjuncts in a hook's table; returns why not when they do not fit, leaving it unchanged. */
@@ -282,6 +335,18 @@ const STRING_TESTS: Record<string, { exact: number; prefix: number; suffix: numb
     suffix: T.VG_TEST_PATH_SUFFIX,
     inode: T.VG_TEST_PATH_INODE,
   },
+  "file.old_path": {
+    exact: T.VG_TEST_PATH,
+    prefix: T.VG_TEST_PATH,
+    suffix: T.VG_TEST_PATH_SUFFIX,
+    inode: T.VG_TEST_PATH_INODE,
+  },
+  "file.new_path": {
+    exact: T.VG_TEST_NEW_PATH,
+    prefix: T.VG_TEST_NEW_PATH,
+    suffix: T.VG_TEST_NEW_PATH_SUFFIX,
+    inode: T.VG_TEST_NEW_PATH_INODE,
+  },
 };
 const VALUE_TESTS: Record<string, number> = {
   "process.uid": T.VG_TEST_UID,
@@ -292,12 +357,12 @@ const VALUE_TESTS: Record<string, number> = {
 };
 
 /**
- * The entries of every table. `identify` gives the identity of the file at a path, or
- * undefined when there is none (the path entry alone then names it).
+ * The entries of every table. `identify` gives the identities the kernel may see for the file at
+ * a path (identity.ts), none when there is no file (the path entry alone then names it).
  */
 export function mapEntries(
   hooks: readonly HookTable[],
-  identify: (path: string) => FileIdentity | undefined,
+  identify: (path: string) => readonly FileIdentity[],
 ): MapEntries {
   const strings = new Map<string, StringEntry>();
   const values = new Map<string, ValueEntry>();
@@ -337,9 +402,8 @@ export function mapEntries(
             s.exact,
           );
           if (atom.test === "exact" && s.inode !== undefined) {
-            const id = identify(value);
-            if (id) {
-              const test = s.inode;
+            const test = s.inode;
+            for (const id of identify(value)) {
               add(inodes, `${hook}/${test}/${id.dev}/${id.ino}`, { hook, test, ...id, atoms: bit, path: value }, test);
             }
           }

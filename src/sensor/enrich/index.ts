@@ -76,6 +76,46 @@ export class Enricher {
     return context;
   }
 
+  /**
+   * An event's base for a process known only by its pid, at wall-clock `time` (an operation seen
+   * outside the kernel's records: fanotify's).
+   */
+  baseOf(pid: number, time: bigint) {
+    const actor = this.processes.get(pid);
+    return {
+      time,
+      mono_time: 0n,
+      process: this.processOf(pid),
+      container: actor?.container?.info ?? null,
+      k8s: actor?.container?.k8s ?? null,
+    };
+  }
+
+  /**
+   * The context of a process known only by its pid, from the table; a process the table does not
+   * know has only its pid.
+   */
+  processOf(pid: number): ProcessContext {
+    const actor = this.processes.get(pid);
+    const task: TaskRecord = {
+      pid,
+      tid: pid,
+      ppid: actor?.ppid ?? 0,
+      uid: actor?.uid ?? 0,
+      gid: actor?.gid ?? 0,
+      euid: actor?.euid ?? 0,
+      egid: actor?.gid ?? 0,
+      cgroupId: actor?.cgroupId ?? 0n,
+      startBoottime: actor?.startBoottime ?? 0n,
+      comm: actor?.comm ?? "",
+    };
+    if (!actor) {
+      const unknown = { exe: "", args: [], argsTruncated: false, cwd: "" } as unknown as Actor;
+      return this.build(task, unknown, []);
+    }
+    return this.build(task, actor, this.processes.ancestry(pid));
+  }
+
   private build(t: TaskRecord, actor: Actor, ancestry: ProcessContext["ancestry"]): ProcessContext {
     return {
       pid: t.pid,

@@ -259,6 +259,7 @@ export const kernelBuilders: Builders<KernelDomainRecord> = {
         target_fd: attach ? r.targetFd : null,
         tracepoint: r.command === "raw_tracepoint_open" ? r.name : null,
         btf_size: r.command === "btf_load" ? r.btfSize : null,
+        object_id: null,
       },
     });
   },

@@ -45,6 +45,11 @@ export interface RingOptions {
  */
 export type BatchHandler = (batch: Buffer) => void;
 
+export interface BpfId {
+  name: string;
+  id: number;
+}
+
 export interface BpfObject {
   /** Sets a `const volatile` global in .rodata (before load). `value` must have the variable's size. */
   setGlobal(name: string, value: Buffer): void;
@@ -60,6 +65,8 @@ export interface BpfObject {
   /** Attaches a cgroup program to the cgroup at `cgroupPath`. */
   attachCgroup(program: string, cgroupPath: string): number;
   detach(link: number): void;
+  /** The kernel's ids of the loaded maps and programs, and of the attached links (named by handle). */
+  ids(): { maps: BpfId[]; programs: BpfId[]; links: BpfId[] };
   /** Per-CPU maps: the value is numPossibleCpus() slots, each rounded up to 8 bytes. */
   mapLookup(map: string, key: Buffer): Buffer | null;
   mapUpdate(map: string, key: Buffer, value: Buffer, flags?: number): void;
@@ -84,6 +91,34 @@ export interface Clocks {
   boottime: bigint;
 }
 
+/** Counts of a fanotify guard's thread (native/src/fanotify.c). */
+export interface FanotifyStats {
+  events: number;
+  allowed: number;
+  denied: number;
+  /** Answered ALLOW by the watchdog: not decided within the deadline. */
+  timeouts: number;
+  errors: number;
+  /** Denials not reported because the queue was full. */
+  dropped: number;
+}
+
+/** A fanotify group whose permission events a native thread answers from a table. */
+export interface FanotifyGuard {
+  /** Puts a table in force (the serialised form of src/sensor/enforce/fanotify.ts). */
+  setRules(table: Buffer): void;
+  /** fanotify_mark(FAN_MARK_ADD) of the file at `path`. */
+  mark(path: string, mask: number): void;
+  unmark(path: string, mask: number): void;
+  /** What was denied, or let through past the deadline (slot -1), since the last call. */
+  takeDenials(): { pid: number; hook: "exec" | "open"; slot: number; dev: number; ino: bigint; path: string }[];
+  stats(): FanotifyStats;
+  /** The thread waits this long before each decision: for tests of the deadline. */
+  delayDecisions(ms: number): void;
+  /** Stops the thread and closes the group; the kernel lets whatever waits through. */
+  close(): void;
+}
+
 export interface KernelBridge {
   openObject(path: string): BpfObject;
   clocks(): Clocks;
@@ -92,6 +127,8 @@ export interface KernelBridge {
   mount(source: string, target: string, fstype: string, flags: number, data: string | null): void;
   /** fanotify_init(2) then close: 0 when it works, else the errno. */
   probeFanotify(initFlags: number, eventFlags: number): number;
+  /** A fanotify group and its thread; an event not answered within `deadlineMs` is allowed. */
+  openFanotify(deadlineMs: number): FanotifyGuard;
   /** libbpf's verdict on a program type (enum bpf_prog_type): 1 yes, 0 no, <0 -errno. */
   probeProgType(type: number): number;
   libbpfVersion(): string;

@@ -35,24 +35,31 @@ const decodedTask = {
   comm: "denied",
 };
 
-/** struct vg_enforce_denial, 128 bytes, then the exe path. */
-function denial(hook: number, action: number, addr: Buffer, family: number, path = "") {
+/** struct vg_enforce_denial, 144 bytes, then the path and a rename's new path. */
+function denial(hook: number, action: number, addr: Buffer, family: number, path = "", newPath = "", slot = 3) {
   const bytes = Buffer.from(path);
+  const newBytes = Buffer.from(newPath);
   return Buffer.concat([
-    goldenHeader(60, 128 + bytes.length, 5n),
+    goldenHeader(60, 144 + bytes.length + newBytes.length, 5n),
     task,
     u32(7), // seq
     u16(hook),
     u16(action),
-    u32(3), // slot
-    u32(0x800001), // exe_dev
-    u64(4242n), // exe_ino
+    u32(slot),
+    u32(0x800001), // dev
+    u64(4242n), // ino
     addr,
     u16(family),
     u16(22),
     u16(6),
     u16(bytes.length),
+    u16(newBytes.length),
+    u16(0), // pad
+    u32(4321), // target
+    u32(9), // arg
+    u32(0o644), // mode
     bytes,
+    newBytes,
   ]);
 }
 
@@ -68,13 +75,17 @@ test("an exec killed: the program's identity and path", () => {
     hook: "exec",
     action: "killed",
     slot: 3,
-    exeDev: 0x800001,
-    exeIno: 4242n,
-    exe: "/tmp/x/denied",
+    dev: 0x800001,
+    ino: 4242n,
+    path: "/tmp/x/denied",
+    newPath: "",
     family: 0,
     address: "",
     port: 22,
     protocol: 6,
+    target: 4321,
+    arg: 9,
+    mode: 0o644,
   });
 });
 
@@ -90,9 +101,24 @@ test("a connect and a bind denied: IPv4 from its mapped form, IPv6 whole", () =>
 
 test("an unknown hook or action is malformed; a short record or a path past its end is not decoded", () => {
   assert.equal(decodeOne(denial(9, 1, mapped, 2)), "malformed");
-  assert.equal(decodeOne(denial(1, 3, mapped, 2)), "malformed");
-  assert.equal(decodeOne(denial(1, 1, mapped, 2).subarray(0, 127)), "truncated");
+  assert.equal(decodeOne(denial(1, 4, mapped, 2)), "malformed");
+  assert.equal(decodeOne(denial(1, 1, mapped, 2).subarray(0, 143)), "truncated");
   const overrun = denial(0, 2, Buffer.alloc(16), 0, "/x");
   overrun.writeUInt16LE(200, 126);
   assert.equal(decodeOne(overrun), "malformed");
+});
+
+test("a rename denied: both names, in order", () => {
+  const r = decodeOne(denial(5, 1, Buffer.alloc(16), 0, "/etc/a", "/etc/b")) as {
+    hook: string;
+    path: string;
+    newPath: string;
+  };
+  assert.deepEqual([r.hook, r.path, r.newPath], ["rename", "/etc/a", "/etc/b"]);
+});
+
+test("self-protection: what was refused, and an unknown refusal is malformed", () => {
+  const r = decodeOne(denial(0, 3, Buffer.alloc(16), 0, "", "", 1)) as { action: string; protect: string };
+  assert.deepEqual([r.action, r.protect], ["protected", "signal"]);
+  assert.equal(decodeOne(denial(0, 3, Buffer.alloc(16), 0, "", "", 99)), "malformed");
 });
