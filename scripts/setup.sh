@@ -19,6 +19,8 @@ PACKAGES=(
   podman runc
   # The package inventory's test imports a Debian-packaged Python module (and its C library).
   python3-yaml
+  # The team server's store tests start a real PostgreSQL in a temporary directory.
+  postgresql
 )
 PACKAGES+=("${VIGIL_EXTRA_PACKAGES[@]:-}")
 
